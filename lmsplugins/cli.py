@@ -1,0 +1,263 @@
+"""The ``lmsplugins`` command: host commands plus one subgroup per plugin.
+
+Plugin subgroups are listed from discovery alone (no ini file needed for ``--help``); a subgroup of a
+plugin that is not enabled refuses to run with a message naming the setting to change. Every
+command accepts ``-C/--config-file`` (also after the subcommand, so ``bin/`` shims can pass a PHP
+script's arguments through unchanged).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from lmsplugins import __version__
+from lmsplugins.errors import LMSPluginsError
+from lmsplugins.host import Host
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliState:
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._host: Host | None = None
+
+    @property
+    def host(self) -> Host:
+        if self._host is None:
+            self._host = Host(self.config_path)
+        return self._host
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        state = ctx.find_object(CliState)
+        if state is None:
+            ctx.obj = CliState(value)
+        else:
+            state.config_path = value
+            state._host = None
+    return value
+
+
+def config_option(func: F) -> F:
+    """``-C/--config-file`` on any command; it overrides the group's."""
+    return click.option(
+        "-C",
+        "--config-file",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        expose_value=False,
+        callback=_set_config,
+        is_eager=True,
+        help="lms.ini to use (default: $LMS_CONFIG, else /etc/lms/lms.ini).",
+    )(func)
+
+
+def get_host() -> Host:
+    """The Host of the running command (built once from the effective ``-C``)."""
+    ctx = click.get_current_context()
+    state = ctx.find_object(CliState)
+    if state is None:
+        state = ctx.ensure_object(CliState)
+    return state.host
+
+
+def fail(exc: LMSPluginsError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class PluginGroup(click.Group):
+    """A click group that adds each discovered plugin's command group lazily."""
+
+    def _plugin_groups(self, ctx: click.Context) -> dict[str, tuple[Any, click.Command]]:
+        cache = ctx.meta.setdefault("lmsplugins.plugin_groups", {})
+        if cache:
+            return cache
+        from lmsplugins.loader import discover
+
+        for plugin in discover().found:
+            if plugin.cli is None:
+                continue
+            try:
+                group = plugin.cli()
+            except Exception as exc:  # a broken plugin CLI must not break the host CLI
+                group = click.Command(
+                    plugin.command_name,
+                    help=f"(broken: {type(exc).__name__}: {exc})",
+                    callback=lambda e=exc: fail(LMSPluginsError(f"plugin CLI failed to load: {e}")),
+                )
+            group.name = plugin.command_name
+            cache[plugin.command_name] = (plugin, group)
+        return cache
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_groups(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        found = self._plugin_groups(ctx).get(cmd_name)
+        return found[1] if found else None
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--config-file",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="lms.ini to use (default: $LMS_CONFIG, else /etc/lms/lms.ini).",
+)
+@click.version_option(__version__, prog_name="lmsplugins")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """lmsplugins: LMS integrations (Hiperus C5, Metroport, ...) beside your LMS."""
+    if ctx.obj is None:
+        ctx.obj = CliState(config_file)
+    elif config_file and not ctx.obj.config_path:
+        ctx.obj.config_path = config_file
+
+
+@main.command("plugins")
+@config_option
+def plugins_cmd() -> None:
+    """List plugins: enabled or not, versions, and the ones that failed to load with the reason."""
+    host = get_host()
+    registry = host.registry
+    db_versions: dict[str, str | None] = {}
+    try:
+        from lmsplugins.lms.settings import get_dbinfo
+
+        with host.engine.connect() as conn:
+            db_versions = {p.name: get_dbinfo(conn, p.dbinfo_key) for p in registry.found if p.db_version}
+    except Exception as exc:
+        click.echo(f"(database not reachable, schema versions not shown: {exc})", err=True)
+    for plugin in sorted(registry.found, key=lambda p: p.name):
+        state = "enabled " if registry.is_enabled(plugin) else "disabled"
+        schema = ""
+        if plugin.db_version:
+            schema = f" schema {db_versions.get(plugin.name) or 'not installed'}/{plugin.db_version}"
+        click.echo(f"{state} {plugin.name:<16} {plugin.version:<8} {plugin.lms_class:<26}{schema}  {plugin.title}")
+    for failed in registry.failed:
+        click.echo(f"FAILED   {failed.name:<16} {failed.origin}: {failed.reason}")
+    for name in registry.unknown_enabled:
+        click.echo(f"MISSING  {name:<16} named in lmsplugins.plugins but not installed")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Check and upgrade the database schema of the host and its plugins."""
+
+
+@db_group.command("check")
+@config_option
+def db_check() -> None:
+    """Verify the LMS core schema and every table and column the host and enabled plugins need."""
+    from lmsplugins.checks import check_database
+
+    try:
+        report = check_database(get_host())
+    except LMSPluginsError as exc:
+        fail(exc)
+        return
+    for note in report.notes:
+        click.echo(f"ok: {note}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        sys.exit(2)
+    click.echo("database check passed")
+
+
+@db_group.command("upgrade")
+@config_option
+def db_upgrade() -> None:
+    """Apply pending schema steps of the host and of every enabled plugin."""
+    from lmsplugins.checks import sources
+    from lmsplugins.migrate import upgrade
+
+    host = get_host()
+    try:
+        applied = 0
+        for source in sources(host):
+            applied += len(upgrade(host.engine, source, echo=click.echo))
+    except LMSPluginsError as exc:
+        fail(exc)
+        return
+    click.echo(f"{applied} step(s) applied" if applied else "schema is up to date")
+
+
+@main.command("jobs")
+@config_option
+@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--job", "job_name", default=None, help="Only runs of this job.")
+@click.option("--status", default=None, type=click.Choice(["running", "done", "failed", "error"]))
+def jobs_cmd(limit: int, job_name: str | None, status: str | None) -> None:
+    """List recent job runs with status, counters and message."""
+    from lmsplugins.jobs import recent_runs
+
+    try:
+        runs = recent_runs(get_host(), limit=limit, job=job_name, status=status)
+    except LMSPluginsError as exc:
+        fail(exc)
+        return
+    if not runs:
+        click.echo("no job runs recorded")
+    for run in runs:
+        started = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M:%S")
+        took = f"{run['finished'] - run['started']}s" if run["finished"] else "-"
+        counters = ", ".join(f"{k}={v}" for k, v in sorted(run["counters"].items()))
+        test = " [test]" if run["test"] else ""
+        click.echo(f"#{run['id']:<5} {started} {run['job']:<28} {run['status']:<8} {took:>6}{test}  {counters}")
+        if run["message"]:
+            click.echo(f"       {run['message'][:300]}")
+
+
+@main.command("serve")
+@config_option
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve_cmd(bind: str, port: int) -> None:
+    """Serve the web panels with Flask's server (use gunicorn in production, see README)."""
+    from lmsplugins.web import create_app
+
+    try:
+        app = create_app(get_host())
+    except LMSPluginsError as exc:
+        fail(exc)
+        return
+    app.run(host=bind, port=port, debug=False, use_reloader=False)
+
+
+@main.command("demo")
+@click.option("--data-dir", default="demo-data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--no-serve", is_flag=True, help="Stop after the demo jobs (for scripts and CI).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Web port.")
+@click.option("--fresh/--keep", default=True, show_default=True, help="Start from a new database.")
+def demo_cmd(data_dir: str, no_serve: bool, port: int, fresh: bool) -> None:
+    """Run a self-contained demo: SQLite LMS, provider simulators, the plugins' jobs, the web panels."""
+    from lmsplugins.demo import run_demo
+
+    started = time.monotonic()
+    try:
+        code = run_demo(data_dir, serve=not no_serve, port=port, fresh=fresh)
+    except LMSPluginsError as exc:
+        fail(exc)
+        return
+    click.echo(f"demo finished in {time.monotonic() - started:.1f}s")
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,380 @@
+"""The one database engine factory and the dialect helpers every writer shares.
+
+LMS runs on PostgreSQL or MySQL/MariaDB; the embedded demo runs on SQLite. The differences that
+matter to a plugin host live here and nowhere else: how ``[database]`` becomes a connection (LMS
+allows ``host:port`` and MySQL socket paths in ``host``), the ``lms.current_user`` session variable
+that LMS's views need on every connection, fast bulk writes (COPY versus multi-row INSERT), upserts
+by a unique key, and named locks (advisory locks, ``GET_LOCK`` or a lock file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
+import os
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from lmsplugins.config import Config
+from lmsplugins.errors import ConfigError, LockHeld
+
+POSTGRES_TYPES = {"postgres", "postgresql", "pgsql"}
+MYSQL_TYPES = {"mysql", "mysqli"}
+
+
+def _split_host(host: str, default_port: int) -> tuple[str | None, int | None, str | None]:
+    """Split LMS's ``host`` value into (host, port, socket path)."""
+    host = host.strip()
+    if not host:
+        return None, None, None
+    if host.startswith("/"):
+        return None, None, host
+    name, sep, rest = host.partition(":")
+    if not sep:
+        return name, default_port, None
+    if rest.startswith("/"):
+        return name or "localhost", None, rest
+    try:
+        return name, int(rest), None
+    except ValueError:
+        raise ConfigError(f"[database] host {host!r}: the part after ':' must be a port or a socket path") from None
+
+
+def database_url(config: Config) -> URL:
+    """Build the SQLAlchemy URL from ``[database]`` exactly as LMS interprets it."""
+    params = config.database_params()
+    dbtype = params.get("type", "").lower()
+    if not dbtype:
+        raise ConfigError("[database] type is missing in lms.ini; set type = postgres, mysql or sqlite")
+    if dbtype == "sqlite":
+        name = params.get("database")
+        if not name:
+            raise ConfigError("[database] database (the SQLite file path) is missing in lms.ini")
+        path = Path(name)
+        if not path.is_absolute() and config.path is not None:
+            path = config.path.parent / path
+        return URL.create("sqlite", database=str(path))
+    if dbtype not in POSTGRES_TYPES | MYSQL_TYPES:
+        raise ConfigError(f"[database] type {dbtype!r} is not supported; use postgres, mysql, mysqli or sqlite")
+    missing = [k for k in ("host", "user", "database") if k not in params]
+    if missing:
+        raise ConfigError(f"[database] {', '.join(missing)} missing in lms.ini (LMS needs host, user, password, database)")
+    if dbtype in POSTGRES_TYPES:
+        host, port, sock = _split_host(params["host"], 5432)
+        query: dict[str, str] = {"connect_timeout": "10"}
+        if sock:
+            query["host"] = sock
+        return URL.create(
+            "postgresql+psycopg",
+            username=params["user"] or None,
+            password=params.get("password") or None,
+            host=host,
+            port=port,
+            database=params["database"],
+            query=query,
+        )
+    host, port, sock = _split_host(params["host"], 3306)
+    query = {"charset": "utf8mb4"}
+    if sock:
+        query["unix_socket"] = sock
+    return URL.create(
+        "mysql+pymysql",
+        username=params["user"] or None,
+        password=params.get("password") or None,
+        host=host,
+        port=port,
+        database=params["database"],
+        query=query,
+    )
+
+
+def _on_connect(dialect_name: str):
+    def setup(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            if dialect_name == "postgresql":
+                cur.execute("SELECT set_config('lms.current_user', '0', false)")
+                dbapi_conn.commit()
+            elif dialect_name == "mysql":
+                cur.execute("SET @lms_current_user = 0")
+            elif dialect_name == "sqlite":
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.execute("PRAGMA busy_timeout = 30000")
+                cur.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cur.close()
+
+    return setup
+
+
+def make_engine(config: Config, **kwargs: Any) -> Engine:
+    """The engine for the LMS database named in ``[database]``; every connection is set up as LMS's."""
+    url = database_url(config)
+    if url.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"timeout": 30})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _on_connect(engine.dialect.name))
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once; a failure becomes a one-line ConfigError that names the fix."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        url = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(f"cannot connect to database {url}: {reason}; check [database] in lms.ini") from None
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL ``COPY ... FROM STDIN`` of tuples in *columns* order (psycopg 3 binary-free text COPY)."""
+    raw = conn.connection.driver_connection
+    cols = ", ".join(f'"{c}"' for c in columns)
+    count = 0
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def bulk_insert(
+    conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000
+) -> int:
+    """Insert many rows fast: COPY on PostgreSQL, multi-row INSERT elsewhere. Returns the row count."""
+    count = 0
+    if conn.dialect.name == "postgresql":
+        for batch in _batches(rows, batch_size):
+            columns = list(batch[0].keys())
+            count += copy_rows(conn, table, columns, ([r[c] for c in columns] for r in batch))
+        return count
+    for batch in _batches(rows, batch_size):
+        conn.execute(table.insert(), list(batch))
+        count += len(batch)
+    return count
+
+
+def _upsert_statement(conn: Connection, table: Table, key: Sequence[str], update: Sequence[str]):
+    name = conn.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(key))
+        return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update})
+    if name == "mysql":
+        from sqlalchemy.dialects.mysql import insert as my_insert
+
+        stmt = my_insert(table)
+        if not update:
+            update = [key[0]]
+            return stmt.on_duplicate_key_update({key[0]: stmt.inserted[key[0]]})
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update})
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        stmt = lite_insert(table)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(key))
+        return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in update})
+    raise NotImplementedError(f"upsert on {name}")
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]],
+    key: Sequence[str],
+    update: Sequence[str] | None = None,
+    batch_size: int = 5000,
+) -> int:
+    """Insert rows, updating *update* columns (default: all but the key) where *key* already exists.
+
+    On PostgreSQL each batch is first tried as a plain COPY inside a savepoint, the common case of
+    an import of new rows; only a batch that collides with existing keys goes through a staging
+    table and ``INSERT ... ON CONFLICT``. Elsewhere it is a multi-row upsert statement.
+    """
+    count = 0
+    for batch in _batches(rows, batch_size):
+        columns = list(batch[0].keys())
+        upd = [c for c in (update if update is not None else columns) if c not in key and c in columns]
+        if conn.dialect.name == "postgresql":
+            count += _pg_upsert_batch(conn, table, columns, batch, key, upd)
+        else:
+            conn.execute(_upsert_statement(conn, table, key, upd), list(batch))
+            count += len(batch)
+    return count
+
+
+def _pg_upsert_batch(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    batch: list[Mapping[str, Any]],
+    key: Sequence[str],
+    update: Sequence[str],
+) -> int:
+    tuples = [[r[c] for c in columns] for r in batch]
+    savepoint = conn.begin_nested()
+    try:
+        copy_rows(conn, table, columns, tuples)
+        savepoint.commit()
+        return len(tuples)
+    except IntegrityError:
+        savepoint.rollback()
+    except DBAPIError as exc:
+        savepoint.rollback()
+        if getattr(exc.orig, "sqlstate", None) != "23505":
+            raise
+    stage = f"_stage_{table.name}"
+    conn.execute(text(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS)'))
+    conn.execute(text(f'TRUNCATE "{stage}"'))
+    cols = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
+        for row in tuples:
+            copy.write_row(row)
+    conflict = ", ".join(f'"{c}"' for c in key)
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update) if update else "DO NOTHING"
+    )
+    conn.execute(
+        text(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT ({conflict}) {action}')
+    )
+    return len(tuples)
+
+
+def csv_escape_rows(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as tab-separated text for MySQL ``LOAD DATA`` (``\\N`` for NULL)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+    return buf.getvalue()
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL advisory locks."""
+    return int.from_bytes(hashlib.sha1(f"lmsplugins:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def _mysql_lock_name(name: str) -> str:
+    full = f"lmsplugins:{name}"
+    return full if len(full) <= 64 else full[:47] + hashlib.sha1(full.encode()).hexdigest()[:17]
+
+
+def holder_label() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+@contextlib.contextmanager
+def named_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the lock *name* for the duration of the block, or raise LockHeld at once.
+
+    PostgreSQL: a session advisory lock on its own connection, so the job's transactions can commit
+    and roll back freely underneath it. MySQL: ``GET_LOCK``. SQLite: an ``flock`` on a file beside the
+    database. The holder's description is recorded so a refused run can name it.
+    """
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        db = engine.url.database or ":memory:"
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        path = Path(f"{db}.{safe}.lock") if db != ":memory:" else Path(f"/tmp/lmsplugins.{safe}.lock")
+        fh = open(path, "a+")  # noqa: SIM115 - the handle lives as long as the lock
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise LockHeld(f"job lock {name!r} is held by {holder}") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(holder_label())
+            fh.flush()
+            yield
+        finally:
+            fh.close()
+        return
+    conn = engine.connect()
+    try:
+        if dialect == "postgresql":
+            key = lock_key(name)
+            conn.execute(text("SELECT set_config('application_name', :n, false)"), {"n": f"lmsplugins {name} {holder_label()}"[:63]})
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            conn.commit()
+            if not got:
+                holder = conn.execute(
+                    text(
+                        "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+                        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                        "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = :k"
+                    ),
+                    {"k": key & 0xFFFFFFFFFFFFFFFF if key >= 0 else key + (1 << 64)},
+                ).first()
+                who = holder[0] if holder and holder[0] else "another session"
+                raise LockHeld(f"job lock {name!r} is held by {who}")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+        elif dialect == "mysql":
+            lname = _mysql_lock_name(name)
+            got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": lname}).scalar()
+            if got != 1:
+                row = conn.execute(
+                    text(
+                        "SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:n)"
+                    ),
+                    {"n": lname},
+                ).first()
+                who = f"MySQL connection of {row[0]}@{row[1]}" if row else "another session"
+                raise LockHeld(f"job lock {name!r} is held by {who}")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": lname})
+        else:
+            raise NotImplementedError(f"named locks on {dialect}")
+    finally:
+        conn.close()
+
+
+def lock_for_transaction(conn: Connection, handle: int) -> None:
+    """Take LMS's numbered lock until the current transaction ends (``LMSDB::LockByHandle``).
+
+    PostgreSQL: ``pg_advisory_xact_lock(handle)``, the very lock the LMS UI takes around invoice
+    numbering (handle 1), so our writers and LMS's never hand out the same number. MySQL: a row lock on
+    the core ``dbversion`` row, which InnoDB keeps until commit or rollback (``GET_LOCK`` is
+    session-scoped and would be released before the number is committed). SQLite: a dummy write, which
+    takes the database write lock for the rest of the transaction.
+    """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": handle})
+    elif dialect == "mysql":
+        conn.execute(text("SELECT keyvalue FROM dbinfo WHERE keytype = 'dbversion' FOR UPDATE"))
+    else:
+        conn.execute(text("UPDATE dbinfo SET keyvalue = keyvalue WHERE keytype = 'dbversion'"))

@@ -1,0 +1,121 @@
+"""The host object: one place that turns a config path into config, engine, settings and plugins.
+
+The CLI, the job runner, the web app and the tests all start from a :class:`Host`, so there is one
+way in to each resource. Everything is loaded lazily: ``lmsplugins --help`` works without an ini
+file, and a command that needs none never opens a database connection.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from lmsplugins.config import Config, UiConfigRow
+from lmsplugins.db import check_connection, make_engine
+from lmsplugins.loader import Registry, discover, enable
+from lmsplugins.plugin import Plugin, PluginSettings
+
+
+class Host:
+    """Config, database and plugins for one LMS installation."""
+
+    def __init__(self, config_path: str | os.PathLike[str] | None = None, config: Config | None = None):
+        self._config_path = config_path
+        self._ini_config = config
+        self._engine: Engine | None = None
+        self._ui_rows: tuple[UiConfigRow, ...] | None = None
+
+    @property
+    def ini_config(self) -> Config:
+        """The ini file alone (raises ConfigError when it cannot be read)."""
+        if self._ini_config is None:
+            self._ini_config = Config.load(self._config_path)
+        return self._ini_config
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            engine = make_engine(self.ini_config)
+            check_connection(engine)
+            self._engine = engine
+        return self._engine
+
+    def uiconfig_rows(self, refresh: bool = False) -> tuple[UiConfigRow, ...]:
+        """Enabled ``uiconfig`` rows, read once per host (as LMS reads them once per process)."""
+        from lmsplugins.lms.tables import uiconfig
+
+        if self._ui_rows is None or refresh:
+            t = uiconfig
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.c.id, t.c.section, t.c.var, t.c.value, t.c.userid, t.c.divisionid, t.c.disabled).where(
+                        t.c.disabled == 0
+                    )
+                ).all()
+            self._ui_rows = tuple(
+                UiConfigRow(
+                    id=r.id,
+                    section=r.section,
+                    var=r.var,
+                    value=r.value,
+                    userid=r.userid,
+                    divisionid=r.divisionid,
+                    disabled=r.disabled,
+                )
+                for r in rows
+            )
+        return self._ui_rows
+
+    def config(self, divisionid: int | None = None, userid: int | None = None) -> Config:
+        """ini overlaid by uiconfig for a (division, user) context, as ``ConfigHelper`` resolves it."""
+        return self.ini_config.with_uiconfig(self.uiconfig_rows(), divisionid, userid)
+
+    def refresh_settings(self) -> None:
+        self._ui_rows = None
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Plugins found and enabled. The enabled list needs settings, so it reads the database
+        when one is configured; without one every plugin found counts as enabled."""
+        extra: list[Path] = []
+        enabled: list[str] | None = None
+        try:
+            config = self.config()
+        except Exception:
+            config = self._ini_config_or_none()
+        if config is not None:
+            extra = [Path(p) for p in config.get_list("lmsplugins.plugin_dirs")]
+            if "lmsplugins.plugins" in config:
+                enabled = config.get_list("lmsplugins.plugins")
+        registry = discover(extra)
+        return enable(registry, enabled)
+
+    def _ini_config_or_none(self) -> Config | None:
+        try:
+            return self.ini_config
+        except Exception:
+            return None
+
+    def plugin(self, name: str) -> Plugin | None:
+        return self.registry.get(name)
+
+    def plugin_settings(self, plugin: Plugin, divisionid: int | None = None, userid: int | None = None) -> PluginSettings:
+        return plugin.resolve_settings(self.config(divisionid, userid))
+
+    def set_uiconfig(self, key: str, value: str, description: str = "", **scope: Any) -> None:
+        """Write a global (or scoped) uiconfig row the way LMS stores it; creates or updates."""
+        from lmsplugins.lms.settings import write_uiconfig
+
+        with self.engine.begin() as conn:
+            write_uiconfig(conn, key, value, description=description, **scope)
+        self.refresh_settings()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

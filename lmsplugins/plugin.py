@@ -1,0 +1,228 @@
+"""The plugin contract: what a plugin declares and which extension points the host offers.
+
+A plugin is data first (like a UISP CRM manifest or NetBox's ``PluginConfig``): name, LMS class name,
+versions, typed settings and permissions are plain fields the host can list, validate and render
+without running plugin code. Behaviour comes through optional extension points, each a callable the
+host invokes lazily, so a plugin whose web part is broken still runs its cron jobs.
+
+A plugin package exposes ``plugin = Plugin(...)`` in its ``plugin.py`` (in-tree under ``plugins/``)
+or through an entry point in group ``lmsplugins.plugins`` pointing at that object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from lmsplugins.config import Config, to_bool
+from lmsplugins.errors import ConfigError
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+    from sqlalchemy import Table
+
+    from lmsplugins.host import Host
+
+SettingType = Literal["str", "int", "bool", "list"]
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CLASS_RE = re.compile(r"^[0-9A-Za-z]+$")
+_KEY_RE = re.compile(r"^[a-z0-9_-]+\.[a-z0-9_.-]+$", re.IGNORECASE)
+_VERSION_RE = re.compile(r"^\d{10}$")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A declared setting, read from ``lms.ini`` ``[section] var`` overlaid by ``uiconfig``."""
+
+    key: str
+    type: SettingType = "str"
+    default: Any = None
+    required: bool = False
+    secret: bool = False
+    description: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def var(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    def parse(self, raw: str) -> Any:
+        """Convert a raw string to the declared type, or raise ConfigError naming the key."""
+        try:
+            if self.type == "int":
+                return int(raw.strip())
+            if self.type == "bool":
+                return to_bool(raw)
+            if self.type == "list":
+                return [item for item in re.split(r"[;,\s]+", raw) if item]
+        except (ValueError, ConfigError):
+            raise ConfigError(f"setting {self.key} = {raw!r} is not a valid {self.type}") from None
+        if self.choices and raw not in self.choices:
+            raise ConfigError(f"setting {self.key} = {raw!r} must be one of: {', '.join(self.choices)}")
+        return raw
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A right a plugin adds to LMS's access table; granted through ``users.rights``."""
+
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A link in the web frame's menu, shown to users holding *permission* (None: everyone)."""
+
+    title: str
+    endpoint: str
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A box on the LMS customer card. ``render(host, customer_id)`` returns HTML markup."""
+
+    id: str
+    title: str
+    render: Callable[[Host, int], str]
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NotifyAction:
+    """A block/unblock action for ``lmsplugins notify``, named like lms-notify's ``name(param)``.
+
+    ``params``: 0 no parameter, 1 exactly one, -1 optional. ``block``/``unblock`` receive the host,
+    an open connection (inside the run's transaction), the customer ids and the parameter, and
+    return how many services they changed.
+    """
+
+    name: str
+    block: Callable[[Host, Any, Sequence[int], str | None], int]
+    unblock: Callable[[Host, Any, Sequence[int], str | None], int]
+    params: int = 0
+    description: str = ""
+
+
+@dataclass
+class Plugin:
+    """A plugin's declaration. Only ``name``, ``title``, ``lms_class`` and ``version`` are required."""
+
+    name: str
+    title: str
+    lms_class: str
+    version: str
+    db_version: str | None = None
+    description: str = ""
+    settings: Sequence[Setting] = ()
+    permissions: Sequence[Permission] = ()
+    cli: Callable[[], click.Group] | None = None
+    blueprint: Callable[[], Blueprint] | None = None
+    menu: Sequence[MenuEntry] = ()
+    panels: Sequence[Panel] = ()
+    notify_actions: Sequence[NotifyAction] = ()
+    tables: Callable[[], Sequence[Table]] | None = None
+    simulator: Callable[..., Any] | None = None
+    demo: Callable[[DemoContext], None] | None = None
+    checks: Callable[[Host], list[str]] | None = None
+    bin_scripts: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    root: Path | None = None
+
+    def validate(self) -> None:
+        """Raise ValueError describing the first thing wrong with the declaration."""
+        if not _NAME_RE.match(self.name):
+            raise ValueError(f"plugin name {self.name!r} must be lower-case letters, digits and _")
+        if not _CLASS_RE.match(self.lms_class):
+            raise ValueError(f"LMS class name {self.lms_class!r} must be letters and digits (as LMS requires)")
+        if self.db_version is not None and not _VERSION_RE.match(self.db_version):
+            raise ValueError(f"db version {self.db_version!r} must be YYYYMMDDNN")
+        seen: set[str] = set()
+        for setting in self.settings:
+            if not _KEY_RE.match(setting.key):
+                raise ValueError(f"setting key {setting.key!r} must be 'section.var'")
+            if setting.key.lower() in seen:
+                raise ValueError(f"setting {setting.key} declared twice")
+            seen.add(setting.key.lower())
+            if setting.default is not None and not isinstance(setting.default, str | int | bool | list):
+                raise ValueError(f"setting {setting.key}: default must be str, int, bool or list")
+
+    @property
+    def dbinfo_key(self) -> str:
+        return f"dbversion_{self.lms_class}"
+
+    @property
+    def sql_dir(self) -> Path | None:
+        return self.root / "sql" if self.root else None
+
+    @property
+    def command_name(self) -> str:
+        return self.name.replace("_", "-")
+
+    def resolve_settings(self, config: Config) -> PluginSettings:
+        """Typed values of every declared setting; a missing required one is a ConfigError."""
+        values: dict[str, Any] = {}
+        missing: list[str] = []
+        for setting in self.settings:
+            raw = config.get(setting.key)
+            if raw is None:
+                if setting.required:
+                    missing.append(setting.key)
+                values[setting.key] = setting.default
+            else:
+                values[setting.key] = setting.parse(raw)
+        if missing:
+            where = " and ".join(missing)
+            raise ConfigError(
+                f"{self.title}: required setting {where} is not set; add it to lms.ini "
+                f"(section [{missing[0].split('.')[0]}]) or to uiconfig"
+            )
+        return PluginSettings(values, {s.key for s in self.settings if s.secret})
+
+
+class PluginSettings(Mapping[str, Any]):
+    """Resolved settings of one plugin. ``repr`` masks secrets so they never reach a log."""
+
+    def __init__(self, values: dict[str, Any], secrets: set[str]):
+        self._values = values
+        self._secrets = secrets
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in self._secrets and v else v) for k, v in self._values.items()}
+        return f"PluginSettings({shown})"
+
+
+@dataclass
+class DemoContext:
+    """What ``lmsplugins demo`` hands a plugin: the host, its simulator's URL and a job launcher.
+
+    ``set_setting(key, value)`` writes a global ``uiconfig`` row; ``run(args)`` runs an
+    ``lmsplugins`` command line in-process (exactly what an administrator would type) and returns its
+    exit code.
+    """
+
+    host: Host
+    simulator_url: str | None
+    set_setting: Callable[[str, str], None]
+    run: Callable[[Sequence[str]], int]
+    data_dir: Path
