@@ -68,7 +68,9 @@ def database_url(config: Config) -> URL:
         raise ConfigError(f"[database] type {dbtype!r} is not supported; use postgres, mysql, mysqli or sqlite")
     missing = [k for k in ("host", "user", "database") if k not in params]
     if missing:
-        raise ConfigError(f"[database] {', '.join(missing)} missing in lms.ini (LMS needs host, user, password, database)")
+        raise ConfigError(
+            f"[database] {', '.join(missing)} missing in lms.ini (LMS needs host, user, password, database)"
+        )
     if dbtype in POSTGRES_TYPES:
         host, port, sock = _split_host(params["host"], 5432)
         query: dict[str, str] = {"connect_timeout": "10"}
@@ -158,9 +160,7 @@ def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iter
     return count
 
 
-def bulk_insert(
-    conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000
-) -> int:
+def bulk_insert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000) -> int:
     """Insert many rows fast: COPY on PostgreSQL, multi-row INSERT elsewhere. Returns the row count."""
     count = 0
     if conn.dialect.name == "postgresql":
@@ -256,9 +256,7 @@ def _pg_upsert_batch(
         for row in tuples:
             copy.write_row(row)
     conflict = ", ".join(f'"{c}"' for c in key)
-    action = (
-        "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update) if update else "DO NOTHING"
-    )
+    action = "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update) if update else "DO NOTHING"
     conn.execute(
         text(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT ({conflict}) {action}')
     )
@@ -321,7 +319,10 @@ def named_lock(engine: Engine, name: str) -> Iterator[None]:
     try:
         if dialect == "postgresql":
             key = lock_key(name)
-            conn.execute(text("SELECT set_config('application_name', :n, false)"), {"n": f"lmsplugins {name} {holder_label()}"[:63]})
+            conn.execute(
+                text("SELECT set_config('application_name', :n, false)"),
+                {"n": f"lmsplugins {name} {holder_label()}"[:63]},
+            )
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             conn.commit()
             if not got:
@@ -345,9 +346,7 @@ def named_lock(engine: Engine, name: str) -> Iterator[None]:
             got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": lname}).scalar()
             if got != 1:
                 row = conn.execute(
-                    text(
-                        "SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:n)"
-                    ),
+                    text("SELECT p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:n)"),
                     {"n": lname},
                 ).first()
                 who = f"MySQL connection of {row[0]}@{row[1]}" if row else "another session"

@@ -130,14 +130,20 @@ def seed(conn: Connection, customers: int = 24, seed_value: int = 7) -> dict[str
         }
         cid = int(conn.execute(t.customers.insert().values(**values)).inserted_primary_key[0])
         addr = _address(
-            conn, city="Warszawa", street=f"ul. {street}", house=house, zip=f"0{rng.randint(0, 4)}-{rng.randint(100, 999)}",
+            conn,
+            city="Warszawa",
+            street=f"ul. {street}",
+            house=house,
+            zip=f"0{rng.randint(0, 4)}-{rng.randint(100, 999)}",
             country_id=poland,
         )
         conn.execute(t.customer_addresses.insert().values(customer_id=cid, address_id=addr, type=1))
         conn.execute(
             t.customercontacts.insert().values(customerid=cid, contact=f"klient{cid}@example.pl", type=8 | 32, name="")
         )
-        conn.execute(t.customercontacts.insert().values(customerid=cid, contact=f"60{rng.randint(1000000, 9999999)}", type=1))
+        conn.execute(
+            t.customercontacts.insert().values(customerid=cid, contact=f"60{rng.randint(1000000, 9999999)}", type=1)
+        )
         conn.execute(
             t.assignments.insert().values(
                 customerid=cid, tariffid=internet, period=3, at=1, invoice=1, datefrom=now - 86400 * 60
@@ -149,7 +155,12 @@ def seed(conn: Connection, customers: int = 24, seed_value: int = 7) -> dict[str
             )
         conn.execute(
             t.cash.insert().values(
-                time=now - 86400 * 20, type=1, value=69 if i % 8 else 0, customerid=cid, comment="Wpłata", currency="PLN"
+                time=now - 86400 * 20,
+                type=1,
+                value=69 if i % 8 else 0,
+                customerid=cid,
+                comment="Wpłata",
+                currency="PLN",
             )
         )
     return {"division": division, "admin": admin, "vat23": vat23, "numberplan": plan, "phone_tariff": phone}

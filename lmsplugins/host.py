@@ -104,7 +104,9 @@ class Host:
     def plugin(self, name: str) -> Plugin | None:
         return self.registry.get(name)
 
-    def plugin_settings(self, plugin: Plugin, divisionid: int | None = None, userid: int | None = None) -> PluginSettings:
+    def plugin_settings(
+        self, plugin: Plugin, divisionid: int | None = None, userid: int | None = None
+    ) -> PluginSettings:
         return plugin.resolve_settings(self.config(divisionid, userid))
 
     def set_uiconfig(self, key: str, value: str, description: str = "", **scope: Any) -> None:

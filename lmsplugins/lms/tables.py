@@ -55,9 +55,7 @@ dbinfo = Table(
     _c("keyvalue", String(255), ""),
 )
 
-countries = Table(
-    "countries", metadata, _id(), _c("name", String(255), ""), Column("ccode", String(5), nullable=True)
-)
+countries = Table("countries", metadata, _id(), _c("name", String(255), ""), Column("ccode", String(5), nullable=True))
 
 addresses = Table(
     "addresses",

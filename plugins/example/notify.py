@@ -12,6 +12,8 @@ def set_flag(conn, customer_ids: Sequence[int], blocked: bool) -> int:
         return 0
     t = example_notes
     result = conn.execute(
-        t.update().where(t.c.customerid.in_(list(customer_ids)), t.c.blocked != int(blocked)).values(blocked=int(blocked))
+        t.update()
+        .where(t.c.customerid.in_(list(customer_ids)), t.c.blocked != int(blocked))
+        .values(blocked=int(blocked))
     )
     return result.rowcount or 0
