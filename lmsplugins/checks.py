@@ -78,7 +78,7 @@ def check_database(host: Host) -> CheckReport:
             have = current_version(conn, source)
             want = source.latest
             if have is None or (want is not None and have < want):
-                report.errors.append(
+                report.warnings.append(
                     f"{source.title}: schema {have or 'not installed'}, needs {want}; run 'lmsplugins db upgrade'"
                 )
             else:

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from lmsplugins.config import Config
 from lmsplugins.errors import ConfigError, LockHeld
@@ -241,11 +241,11 @@ def _pg_upsert_batch(
         copy_rows(conn, table, columns, tuples)
         savepoint.commit()
         return len(tuples)
-    except IntegrityError:
+    except Exception as exc:
+        # COPY runs on the driver's cursor, so psycopg's own UniqueViolation arrives unwrapped.
         savepoint.rollback()
-    except DBAPIError as exc:
-        savepoint.rollback()
-        if getattr(exc.orig, "sqlstate", None) != "23505":
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        if getattr(orig, "sqlstate", None) != "23505":
             raise
     stage = f"_stage_{table.name}"
     conn.execute(text(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS)'))

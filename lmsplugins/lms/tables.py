@@ -37,7 +37,8 @@ def _c(name: str, type_: Any, default: Any = None, nullable: bool = False, **kw:
     server_default = None
     if default is not None:
         server_default = text(repr(default)) if isinstance(default, str) else text(str(default))
-    return Column(name, type_, server_default=server_default, nullable=nullable, **kw)
+    # The client-side default matters on MySQL in strict mode, where TEXT columns have no default.
+    return Column(name, type_, default=default, server_default=server_default, nullable=nullable, **kw)
 
 
 def _id() -> Column:
@@ -146,8 +147,8 @@ sessions = Table(
     _c("ctime", BigInteger, 0),
     _c("mtime", BigInteger, 0),
     _c("atime", BigInteger, 0),
-    Column("vdata", Text, nullable=False),
-    Column("content", Text, nullable=False),
+    _c("vdata", Text, ""),
+    _c("content", Text, ""),
 )
 
 uiconfig = Table(

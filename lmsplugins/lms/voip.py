@@ -1,0 +1,271 @@
+"""VoIP accounts, their numbers and call records (``voip_cdr``) as LMS keeps them.
+
+CDRs are the hot path: millions of rows a month per operator. :func:`write_cdrs` streams rows into
+``voip_cdr`` in batches through :func:`lmsplugins.db.upsert` keyed on LMS's unique
+``(direction, uniqueid)``, so a re-import of the same period updates rows instead of failing or
+duplicating them, and memory stays flat whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from lmsplugins.db import bulk_insert, upsert
+from lmsplugins.lms.tables import voip_cdr, voip_number_assignments, voip_numbers, voipaccounts
+
+DIRECTION_INCOMING, DIRECTION_OUTGOING = 1, 2
+TYPE_VOICE, TYPE_SMS, TYPE_MMS, TYPE_DATA, TYPE_VIDEO = 0, 1, 2, 3, 4
+STATUS_BUSY, STATUS_ANSWERED, STATUS_NO_ANSWER, STATUS_FAILED, STATUS_UNKNOWN = 1, 2, 3, 4, 5
+
+CDR_COLUMNS: tuple[str, ...] = (
+    "caller",
+    "callee",
+    "call_start_time",
+    "creationdate",
+    "totaltime",
+    "billedtime",
+    "price",
+    "status",
+    "direction",
+    "type",
+    "callervoipaccountid",
+    "calleevoipaccountid",
+    "caller_flags",
+    "callee_flags",
+    "caller_prefix_group",
+    "callee_prefix_group",
+    "uniqueid",
+    "fraction",
+    "prefix",
+    "prefixname",
+    "incremental",
+)
+CDR_KEY = ("direction", "uniqueid")
+_CDR_DEFAULTS: dict[str, Any] = {
+    "creationdate": None,
+    "type": TYPE_VOICE,
+    "callervoipaccountid": None,
+    "calleevoipaccountid": None,
+    "caller_flags": 0,
+    "callee_flags": 0,
+    "caller_prefix_group": None,
+    "callee_prefix_group": None,
+    "fraction": None,
+    "prefix": None,
+    "prefixname": None,
+    "incremental": 0,
+}
+_REQUIRED = (
+    "caller",
+    "callee",
+    "call_start_time",
+    "totaltime",
+    "billedtime",
+    "price",
+    "status",
+    "direction",
+    "uniqueid",
+)
+
+
+def cdr_row(**values: Any) -> dict[str, Any]:
+    """A complete voip_cdr row in :data:`CDR_COLUMNS` order, defaults filled, lengths checked.
+
+    Raises ValueError for a missing required field or a value LMS's columns cannot hold, so a bad
+    provider record is reported instead of aborting a whole batch inside the database.
+    """
+    missing = [k for k in _REQUIRED if values.get(k) is None]
+    if missing:
+        raise ValueError(f"CDR lacks {', '.join(missing)}")
+    row = {col: values.get(col, _CDR_DEFAULTS.get(col)) for col in CDR_COLUMNS}
+    for col, limit in (("caller", 20), ("callee", 20), ("uniqueid", 80)):
+        if len(str(row[col])) > limit:
+            raise ValueError(f"CDR {col} {row[col]!r} is longer than {limit} characters")
+    row["price"] = Decimal(str(row["price"])).quantize(Decimal("0.00001"))
+    if row["direction"] not in (DIRECTION_INCOMING, DIRECTION_OUTGOING):
+        raise ValueError(f"CDR direction {row['direction']!r} is neither 1 (incoming) nor 2 (outgoing)")
+    return row
+
+
+def write_cdrs(
+    conn: Connection, rows: Iterable[Mapping[str, Any]], update: bool = True, batch_size: int = 10000
+) -> int:
+    """Write CDR rows (from :func:`cdr_row`); existing (direction, uniqueid) rows are updated when
+    *update*, else left as they are. Returns the number of rows sent."""
+    upd = [c for c in CDR_COLUMNS if c not in CDR_KEY] if update else []
+    return upsert(conn, voip_cdr, rows, key=CDR_KEY, update=upd, batch_size=batch_size)
+
+
+def insert_cdrs(conn: Connection, rows: Iterable[Mapping[str, Any]], batch_size: int = 10000) -> int:
+    """Plain bulk insert, for callers that know the rows are new (fails on a duplicate key)."""
+    return bulk_insert(conn, voip_cdr, rows, batch_size=batch_size)
+
+
+def delete_cdrs(
+    conn: Connection,
+    start: int,
+    end: int,
+    account_ids: Sequence[int] | None = None,
+    uniqueids_keep: Sequence[str] | None = None,
+) -> int:
+    """Delete CDRs with call_start_time in [start, end] of the given accounts (as caller or callee)."""
+    c = voip_cdr
+    stmt = c.delete().where(c.c.call_start_time >= start, c.c.call_start_time <= end)
+    if account_ids is not None:
+        if not account_ids:
+            return 0
+        ids = list(account_ids)
+        stmt = stmt.where(c.c.callervoipaccountid.in_(ids) | c.c.calleevoipaccountid.in_(ids))
+    if uniqueids_keep:
+        stmt = stmt.where(c.c.uniqueid.not_in(list(uniqueids_keep)))
+    return conn.execute(stmt).rowcount or 0
+
+
+def number_accounts(conn: Connection, phones: Iterable[str] | None = None) -> dict[str, tuple[int, int | None]]:
+    """phone -> (voip account id, owner customer id), for every number or just *phones*."""
+    n, a = voip_numbers, voipaccounts
+    query = select(n.c.phone, a.c.id, a.c.ownerid).join(a, a.c.id == n.c.voip_account_id)
+    if phones is not None:
+        query = query.where(n.c.phone.in_(list(phones)))
+    return {r.phone: (r.id, r.ownerid) for r in conn.execute(query)}
+
+
+def accounts_by_extid(conn: Connection, serviceproviderid: int) -> dict[str, Mapping]:
+    """extid -> voipaccounts row, for accounts of this service provider."""
+    a = voipaccounts
+    rows = conn.execute(select(a).where(a.c.serviceproviderid == serviceproviderid, a.c.extid.is_not(None))).mappings()
+    return {r["extid"]: r for r in rows}
+
+
+def account_numbers(conn: Connection, account_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(account_ids)
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    n = voip_numbers
+    for row in conn.execute(
+        select(n.c.voip_account_id, n.c.phone).where(n.c.voip_account_id.in_(ids)).order_by(n.c.number_index, n.c.id)
+    ):
+        result[row.voip_account_id].append(row.phone)
+    return result
+
+
+def create_account(
+    conn: Connection,
+    *,
+    ownerid: int,
+    login: str,
+    passwd: str = "",
+    phones: Sequence[str],
+    access: int = 1,
+    balance: Decimal | int = 0,
+    flags: int = 0,
+    cost_limit: Decimal | None = None,
+    description: str = "",
+    serviceproviderid: int | None = None,
+    extid: str | None = None,
+    address_id: int | None = None,
+    userid: int | None = None,
+) -> int:
+    """Create a VoIP account with its numbers (LMS rolls back an account without numbers)."""
+    if not phones:
+        raise ValueError("a VoIP account needs at least one number")
+    now = int(time.time())
+    account_id = int(
+        conn.execute(
+            voipaccounts.insert().values(
+                ownerid=ownerid,
+                login=login,
+                passwd=passwd,
+                access=access,
+                creationdate=now,
+                moddate=now,
+                creatorid=userid,
+                balance=balance,
+                flags=flags,
+                cost_limit=cost_limit,
+                description=description,
+                serviceproviderid=serviceproviderid,
+                extid=extid,
+                address_id=address_id,
+            )
+        ).inserted_primary_key[0]
+    )
+    set_numbers(conn, account_id, phones)
+    return account_id
+
+
+def update_account(conn: Connection, account_id: int, userid: int | None = None, **values: Any) -> None:
+    """Update the given columns only (an update never wipes what it was not told about)."""
+    allowed = {c.name for c in voipaccounts.columns} - {"id", "creationdate", "creatorid"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"unknown voipaccounts column(s): {', '.join(sorted(unknown))}")
+    conn.execute(
+        voipaccounts.update()
+        .where(voipaccounts.c.id == account_id)
+        .values(**values, moddate=int(time.time()), modid=userid)
+    )
+
+
+def delete_account(conn: Connection, account_id: int) -> None:
+    conn.execute(voipaccounts.delete().where(voipaccounts.c.id == account_id))
+
+
+def set_numbers(conn: Connection, account_id: int, phones: Sequence[str]) -> tuple[int, int]:
+    """Make the account's numbers exactly *phones* (in order), keeping rows of numbers that stay, so
+    their ``tariff_id``, ``info`` and ``voip_number_assignments`` survive. Returns (added, removed)."""
+    n = voip_numbers
+    existing = {
+        r.phone: r
+        for r in conn.execute(select(n.c.id, n.c.phone, n.c.number_index).where(n.c.voip_account_id == account_id))
+    }
+    wanted = list(dict.fromkeys(phones))
+    removed = [r.id for p, r in existing.items() if p not in wanted]
+    if removed:
+        conn.execute(n.delete().where(n.c.id.in_(removed)))
+    # Park kept rows on negative indexes first: (voip_account_id, number_index) is unique.
+    for i, phone in enumerate(wanted, 1):
+        if phone in existing and existing[phone].number_index != i:
+            conn.execute(n.update().where(n.c.id == existing[phone].id).values(number_index=-i))
+    added = 0
+    for i, phone in enumerate(wanted, 1):
+        if phone in existing:
+            if existing[phone].number_index != i:
+                conn.execute(n.update().where(n.c.id == existing[phone].id).values(number_index=i))
+        else:
+            conn.execute(n.insert().values(voip_account_id=account_id, phone=phone, number_index=i))
+            added += 1
+    return added, len(removed)
+
+
+def link_number_to_assignment(conn: Connection, number_id: int, assignment_id: int) -> bool:
+    """Link a number to an ``assignments`` row of a phone tariff, so lms-payments bills its CDRs."""
+    va = voip_number_assignments
+    exists = conn.execute(
+        select(va.c.id).where(va.c.number_id == number_id, va.c.assignment_id == assignment_id)
+    ).first()
+    if exists:
+        return False
+    conn.execute(va.insert().values(number_id=number_id, assignment_id=assignment_id))
+    return True
+
+
+def iter_cdrs(conn: Connection, account_id: int, start: int, end: int) -> Iterator[Mapping]:
+    c = voip_cdr
+    query = (
+        select(c)
+        .where(
+            (c.c.callervoipaccountid == account_id) | (c.c.calleevoipaccountid == account_id),
+            c.c.call_start_time >= start,
+            c.c.call_start_time <= end,
+        )
+        .order_by(c.c.call_start_time)
+    )
+    yield from conn.execute(query).mappings()
