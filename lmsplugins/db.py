@@ -10,18 +10,18 @@ by a unique key, and named locks (advisory locks, ``GET_LOCK`` or a lock file).
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import hashlib
-import io
 import os
 import socket
+import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, text
+from sqlalchemy import Table, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -124,6 +124,9 @@ def make_engine(config: Config, **kwargs: Any) -> Engine:
     url = database_url(config)
     if url.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})
+    elif url.get_backend_name() == "mysql":
+        kwargs.setdefault("connect_args", {"local_infile": True})
+        kwargs.setdefault("pool_pre_ping", True)
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
@@ -142,35 +145,114 @@ def check_connection(engine: Engine) -> None:
         raise ConfigError(f"cannot connect to database {url}: {reason}; check [database] in lms.ini") from None
 
 
-def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+class _Batch:
+    """Up to *size* rows taken lazily from a shared iterator and remembered as they pass.
+
+    Streaming a batch straight into COPY / LOAD DATA lets Python produce rows while the server
+    stores the previous ones; remembering them lets a batch that hit existing keys be sent again
+    through the slower upsert path.
+    """
+
+    def __init__(self, first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]], size: int):
+        self.columns = list(first.keys())
+        self.rows: list[Mapping[str, Any]] = [first]
+        self._rest = islice(rest, size - 1)
+
+    def tuples(self) -> Iterator[list[Any]]:
+        """Every row as a list in column order; the first pass pulls from the source."""
+        cols = self.columns
+        yield from ([r[c] for c in cols] for r in self.rows)
+        for row in self._rest:
+            self.rows.append(row)
+            yield [row[c] for c in cols]
+
+    def drain(self) -> list[Mapping[str, Any]]:
+        """Pull what the source still owes this batch; return every row of it."""
+        self.rows.extend(self._rest)
+        return self.rows
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[_Batch]:
     it = iter(rows)
-    while batch := list(islice(it, size)):
+    for first in it:
+        batch = _Batch(first, it, size)
         yield batch
+        batch.drain()
 
 
-def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """PostgreSQL ``COPY ... FROM STDIN`` of tuples in *columns* order (psycopg 3 binary-free text COPY)."""
+def copy_rows(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL ``COPY ... FROM STDIN`` of rows given in *columns* order."""
     raw = conn.connection.driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
     count = 0
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+    with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
     return count
 
 
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def tsv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """Rows as lines for MySQL ``LOAD DATA`` (tab separated, backslash escapes, ``\\N`` for NULL)."""
+    for row in rows:
+        yield "\t".join("\\N" if v is None else str(v).translate(_TSV_ESCAPES) for v in row) + "\n"
+
+
+def mysql_load(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """``LOAD DATA LOCAL INFILE`` of *rows* into *table_name*; returns the rows the server stored.
+
+    The rows go through a named pipe written by a thread, so Python produces rows while the server
+    loads them and nothing is staged on disk. With LOCAL, MySQL skips rows whose unique key already
+    exists (as IGNORE would), so a result smaller than the rows sent means some keys were there.
+    """
+    folder = tempfile.mkdtemp(prefix="lmsplugins-load-")
+    fifo = os.path.join(folder, "rows.tsv")
+    os.mkfifo(fifo, 0o600)
+    failure: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            with open(fifo, "w", encoding="utf-8", buffering=1 << 20) as fh:
+                fh.writelines(tsv_lines(rows))
+        except BrokenPipeError:
+            pass
+        except BaseException as exc:  # reported by the caller after the load returns
+            failure.append(exc)
+
+    writer = threading.Thread(target=feed, name="lmsplugins-load-feed", daemon=True)
+    writer.start()
+    try:
+        cols = ", ".join(f"`{c}`" for c in columns)
+        result = conn.exec_driver_sql(
+            f"LOAD DATA LOCAL INFILE '{fifo}' INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+            f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
+        )
+        stored = result.rowcount
+    finally:
+        if writer.is_alive():
+            # The server never opened the pipe (the statement failed first): release the writer.
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=30)
+        os.unlink(fifo)
+        os.rmdir(folder)
+    if failure:
+        raise failure[0]
+    return stored
+
+
 def bulk_insert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000) -> int:
     """Insert many rows fast: COPY on PostgreSQL, multi-row INSERT elsewhere. Returns the row count."""
     count = 0
-    if conn.dialect.name == "postgresql":
-        for batch in _batches(rows, batch_size):
-            columns = list(batch[0].keys())
-            count += copy_rows(conn, table, columns, ([r[c] for c in columns] for r in batch))
-        return count
     for batch in _batches(rows, batch_size):
-        conn.execute(table.insert(), list(batch))
-        count += len(batch)
+        if conn.dialect.name == "postgresql":
+            count += copy_rows(conn, table.name, batch.columns, batch.tuples())
+        else:
+            conn.execute(table.insert(), batch.drain())
+            count += len(batch.rows)
     return count
 
 
@@ -188,7 +270,6 @@ def _upsert_statement(conn: Connection, table: Table, key: Sequence[str], update
 
         stmt = my_insert(table)
         if not update:
-            update = [key[0]]
             return stmt.on_duplicate_key_update({key[0]: stmt.inserted[key[0]]})
         return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update})
     if name == "sqlite":
@@ -211,65 +292,72 @@ def upsert(
 ) -> int:
     """Insert rows, updating *update* columns (default: all but the key) where *key* already exists.
 
-    On PostgreSQL each batch is first tried as a plain COPY inside a savepoint, the common case of
-    an import of new rows; only a batch that collides with existing keys goes through a staging
-    table and ``INSERT ... ON CONFLICT``. Elsewhere it is a multi-row upsert statement.
+    On PostgreSQL and MySQL each batch is first streamed with the bulk loader (COPY inside a
+    savepoint; LOAD DATA), the common case of an import of new rows; only a batch that meets
+    existing keys goes through a staging table and ``INSERT ... ON CONFLICT`` / ``ON DUPLICATE KEY
+    UPDATE``. SQLite gets a multi-row upsert statement. Returns the number of rows sent.
     """
     count = 0
+    bulk = conn.dialect.name == "postgresql" or (conn.dialect.name == "mysql" and _has_unique(table, key))
     for batch in _batches(rows, batch_size):
-        columns = list(batch[0].keys())
-        upd = [c for c in (update if update is not None else columns) if c not in key and c in columns]
-        if conn.dialect.name == "postgresql":
-            count += _pg_upsert_batch(conn, table, columns, batch, key, upd)
+        upd = [c for c in (update if update is not None else batch.columns) if c not in key and c in batch.columns]
+        if bulk:
+            _bulk_upsert_batch(conn, table, batch, key, upd)
         else:
-            conn.execute(_upsert_statement(conn, table, key, upd), list(batch))
-            count += len(batch)
+            conn.execute(_upsert_statement(conn, table, key, upd), batch.drain())
+        count += len(batch.rows)
     return count
 
 
-def _pg_upsert_batch(
-    conn: Connection,
-    table: Table,
-    columns: list[str],
-    batch: list[Mapping[str, Any]],
-    key: Sequence[str],
-    update: Sequence[str],
-) -> int:
-    tuples = [[r[c] for c in columns] for r in batch]
-    savepoint = conn.begin_nested()
-    try:
-        copy_rows(conn, table, columns, tuples)
-        savepoint.commit()
-        return len(tuples)
-    except Exception as exc:
-        # COPY runs on the driver's cursor, so psycopg's own UniqueViolation arrives unwrapped.
-        savepoint.rollback()
-        orig = exc.orig if isinstance(exc, DBAPIError) else exc
-        if getattr(orig, "sqlstate", None) != "23505":
-            raise
-    stage = f"_stage_{table.name}"
-    conn.execute(text(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS)'))
-    conn.execute(text(f'TRUNCATE "{stage}"'))
-    cols = ", ".join(f'"{c}"' for c in columns)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
-        for row in tuples:
-            copy.write_row(row)
-    conflict = ", ".join(f'"{c}"' for c in key)
-    action = "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update) if update else "DO NOTHING"
-    conn.execute(
-        text(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT ({conflict}) {action}')
+def _has_unique(table: Table, key: Sequence[str]) -> bool:
+    """LOAD DATA's skip-on-duplicate only stands in for an upsert when *key* is a unique key."""
+    wanted = set(key)
+    if {c.name for c in table.primary_key.columns} == wanted:
+        return True
+    return any(
+        isinstance(con, UniqueConstraint) and {c.name for c in con.columns} == wanted for con in table.constraints
     )
-    return len(tuples)
 
 
-def csv_escape_rows(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows as tab-separated text for MySQL ``LOAD DATA`` (``\\N`` for NULL)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
-    return buf.getvalue()
+def _bulk_upsert_batch(
+    conn: Connection, table: Table, batch: _Batch, key: Sequence[str], update: Sequence[str]
+) -> None:
+    if conn.dialect.name == "postgresql":
+        savepoint = conn.begin_nested()
+        try:
+            copy_rows(conn, table.name, batch.columns, batch.tuples())
+            savepoint.commit()
+            return
+        except Exception as exc:
+            # COPY runs on the driver's cursor, so psycopg's own UniqueViolation arrives unwrapped.
+            savepoint.rollback()
+            orig = exc.orig if isinstance(exc, DBAPIError) else exc
+            if getattr(orig, "sqlstate", None) != "23505":
+                raise
+        batch.drain()
+        stage = f"_stage_{table.name}"
+        conn.exec_driver_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}" INCLUDING DEFAULTS)')
+        conn.exec_driver_sql(f'TRUNCATE "{stage}"')
+        copy_rows(conn, stage, batch.columns, batch.tuples())
+        cols = ", ".join(f'"{c}"' for c in batch.columns)
+        conflict = ", ".join(f'"{c}"' for c in key)
+        action = "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update) if update else "DO NOTHING"
+        conn.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT ({conflict}) {action}'
+        )
+        return
+    stored = mysql_load(conn, table.name, batch.columns, batch.tuples())
+    if stored == len(batch.rows) or not update:
+        return
+    stage = f"_stage_{table.name}"
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS `{stage}` LIKE `{table.name}`")
+    conn.exec_driver_sql(f"TRUNCATE TABLE `{stage}`")
+    mysql_load(conn, stage, batch.columns, batch.tuples())
+    cols = ", ".join(f"`{c}`" for c in batch.columns)
+    sets = ", ".join(f"`{c}` = VALUES(`{c}`)" for c in update)
+    conn.exec_driver_sql(
+        f"INSERT INTO `{table.name}` ({cols}) SELECT {cols} FROM `{stage}` ON DUPLICATE KEY UPDATE {sets}"
+    )
 
 
 def lock_key(name: str) -> int:

@@ -61,6 +61,7 @@ _CDR_DEFAULTS: dict[str, Any] = {
     "prefixname": None,
     "incremental": 0,
 }
+_CDR_TEMPLATE = {col: _CDR_DEFAULTS.get(col) for col in CDR_COLUMNS}
 _REQUIRED = (
     "caller",
     "callee",
@@ -83,7 +84,10 @@ def cdr_row(**values: Any) -> dict[str, Any]:
     missing = [k for k in _REQUIRED if values.get(k) is None]
     if missing:
         raise ValueError(f"CDR lacks {', '.join(missing)}")
-    row = {col: values.get(col, _CDR_DEFAULTS.get(col)) for col in CDR_COLUMNS}
+    row = dict(_CDR_TEMPLATE)
+    row.update(values)
+    if len(row) != len(CDR_COLUMNS):
+        raise ValueError(f"unknown CDR field(s): {', '.join(sorted(set(values) - set(CDR_COLUMNS)))}")
     for col, limit in (("caller", 20), ("callee", 20), ("uniqueid", 80)):
         if len(str(row[col])) > limit:
             raise ValueError(f"CDR {col} {row[col]!r} is longer than {limit} characters")

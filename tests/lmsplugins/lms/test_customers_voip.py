@@ -130,3 +130,27 @@ def test_cdr_row_rejects_bad_records():
             direction=2,
             uniqueid="u",
         )
+
+
+def test_bulk_paths_keep_awkward_text_and_nulls(lms_host):
+    awkward = "tab\there\\back\nnew line ł€ 'quote' \"dq\""
+    row = voip.cdr_row(
+        caller="48221234567",
+        callee="0048600",
+        call_start_time=1,
+        totaltime=1,
+        billedtime=1,
+        price="0.1",
+        status=2,
+        direction=1,
+        uniqueid="odd-1",
+        prefixname=awkward,
+        fraction=None,
+    )
+    with lms_host.engine.begin() as conn:
+        voip.write_cdrs(conn, [row])
+        voip.write_cdrs(conn, [dict(row, prefix="\\N")])
+        got = conn.execute(select(voip_cdr.c.prefixname, voip_cdr.c.fraction, voip_cdr.c.prefix)).one()
+    assert got.prefixname == awkward
+    assert got.fraction is None
+    assert got.prefix == "\\N"
