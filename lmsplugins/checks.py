@@ -32,6 +32,21 @@ class CheckReport:
         return not self.errors
 
 
+def ensure_core_schema(engine) -> None:
+    """Refuse to work on a database that is not an LMS of a supported version (exit 2)."""
+    from lmsplugins.errors import SchemaError
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("dbinfo"):
+            raise SchemaError("table dbinfo is missing: this is not an LMS database; check [database] in lms.ini")
+        core = get_dbinfo(conn, "dbversion")
+    if core is None or core < MIN_CORE_DBVERSION:
+        raise SchemaError(
+            f"LMS core schema {core or 'unknown'} is older than {MIN_CORE_DBVERSION}, the oldest lmsplugins "
+            "supports; upgrade LMS first (devel/upgradedb.php)"
+        )
+
+
 def missing_columns(insp, tables: tuple[Table, ...] | list[Table]) -> list[str]:
     problems: list[str] = []
     existing = set(insp.get_table_names())

@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Table, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -181,11 +182,18 @@ def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[_Batch]:
 
 
 def copy_rows(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """PostgreSQL ``COPY ... FROM STDIN`` of rows given in *columns* order."""
+    """PostgreSQL ``COPY ... FROM STDIN`` of rows given in *columns* order.
+
+    A queued writer sends the data from its own thread, so rows are produced while earlier ones are
+    on the wire and being stored.
+    """
     raw = conn.connection.driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
     count = 0
-    with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN') as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN', writer=QueuedLibpqWriter(cur)) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
             count += 1

@@ -25,6 +25,7 @@ from typing import IO, Any
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
+from lmsplugins.checks import ensure_core_schema
 from lmsplugins.db import named_lock
 from lmsplugins.errors import LMSPluginsError, SchemaError
 from lmsplugins.host import Host
@@ -227,6 +228,7 @@ def run_job(
         if validate is not None:
             validate()
         engine = host.engine
+        ensure_core_schema(engine)
         if test:
             out.warn("test mode: every database change of this run is rolled back")
         with named_lock(engine, lock_name or name):

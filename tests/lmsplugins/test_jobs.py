@@ -117,3 +117,13 @@ def test_plain_progress_lines_when_not_a_terminal(lms_host):
     text = out.out.getvalue()
     assert "records: 50/100 (50%)" in text
     assert "records: 100 done" in text
+
+
+def test_wrong_core_schema_version_is_exit_2_and_nothing_written(lms_host):
+    with lms_host.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE dbinfo SET keyvalue = '2012010100' WHERE keytype = 'dbversion'")
+    out = _out()
+    assert run_job(lms_host, "t.job", _body(), output=out) == EXIT_USAGE
+    assert "older than" in out.err.getvalue() and "devel/upgradedb.php" in out.err.getvalue()
+    assert _count(lms_host) == 0
+    assert recent_runs(lms_host) == []
