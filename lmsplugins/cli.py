@@ -259,5 +259,13 @@ def demo_cmd(data_dir: str, no_serve: bool, port: int, fresh: bool) -> None:
     sys.exit(code)
 
 
+def _add_builtin_commands() -> None:
+    from lmsplugins.notify import notify_cmd
+
+    main.add_command(notify_cmd)
+
+
+_add_builtin_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -514,6 +514,7 @@ nodes = Table(
     _c("access", SmallInteger, 1),
     _c("warning", SmallInteger, 0),
     _c("ipaddr", BigInteger, 0),
+    _c("netid", Integer, 0),
     _c("creationdate", BigInteger, 0),
     _c("moddate", BigInteger, 0),
     UniqueConstraint("name"),
