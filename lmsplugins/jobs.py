@@ -25,10 +25,11 @@ from typing import IO, Any
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
-from lmsplugins.checks import ensure_core_schema
+from lmsplugins.checks import ensure_core_schema, sources
 from lmsplugins.db import named_lock
 from lmsplugins.errors import LMSPluginsError, SchemaError
 from lmsplugins.host import Host
+from lmsplugins.migrate import upgrade
 from lmsplugins.store import job_runs
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -229,6 +230,9 @@ def run_job(
             validate()
         engine = host.engine
         ensure_core_schema(engine)
+        if host.ini_config.get_bool("database.auto_update", False):
+            for source in sources(host):
+                upgrade(engine, source, echo=out.info)
         if test:
             out.warn("test mode: every database change of this run is rolled back")
         with named_lock(engine, lock_name or name):

@@ -127,3 +127,19 @@ def test_wrong_core_schema_version_is_exit_2_and_nothing_written(lms_host):
     assert "older than" in out.err.getvalue() and "devel/upgradedb.php" in out.err.getvalue()
     assert _count(lms_host) == 0
     assert recent_runs(lms_host) == []
+
+
+def test_auto_update_installs_pending_schema_before_the_job(tmp_path):
+    from lmsplugins.host import Host
+    from lmsplugins.lms.embedded import create_core_schema
+    from lmsplugins.testing.databases import write_ini
+
+    ini = write_ini(tmp_path, "sqlite", str(tmp_path / "lms.sqlite"))
+    create_core_schema(Host(ini).engine)
+    out = _out()
+    assert run_job(Host(ini), "t.job", _body(), output=out) == EXIT_USAGE
+    assert "lmsplugins db upgrade" in out.err.getvalue()
+    ini.write_text(ini.read_text().replace("[database]\n", "[database]\nauto_update = yes\n"))
+    host = Host(ini)
+    assert run_job(host, "t.job", _body(), output=_out()) == EXIT_OK
+    assert _count(host) == 3
