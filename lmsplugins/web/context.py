@@ -1,0 +1,113 @@
+"""What a view (host or plugin) asks the frame for: the host, the user, permissions, language.
+
+This is the public API for plugin views; keep it small and stable:
+
+- :func:`current_host` -> the :class:`~lmsplugins.host.Host` of this app;
+- :func:`current_user` -> the logged-in :class:`~lmsplugins.web.auth.User` (None on the login page);
+- :func:`require_permission` -> aborts with 403 unless the user holds the permission;
+- :func:`has_permission` -> the same as a boolean (templates get it as ``can(...)``);
+- :func:`current_settings` -> a plugin's settings resolved for the user's division and user;
+- :func:`gettext` (``_`` in templates) and :func:`current_language`;
+- :func:`add_breadcrumb` -> extra crumbs after "Home" and the plugin's section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import abort, current_app, g
+
+from lmsplugins.web.i18n import DEFAULT_LANGUAGE, translate
+
+if TYPE_CHECKING:
+    from lmsplugins.host import Host
+    from lmsplugins.plugin import MenuEntry, Panel, Plugin, PluginSettings
+    from lmsplugins.web.auth import LoginThrottle, User
+
+EXTENSION = "lmsplugins"
+
+
+@dataclass
+class WebFailure:
+    """A plugin whose web part failed to load; listed on the plugins page."""
+
+    plugin: str
+    reason: str
+
+
+@dataclass
+class MenuItem:
+    plugin: Plugin | None
+    entry: MenuEntry
+
+
+@dataclass
+class PanelSlot:
+    plugin: Plugin
+    panel: Panel
+
+
+@dataclass
+class WebState:
+    """Per-app state of the frame, kept in ``app.extensions["lmsplugins"]``."""
+
+    host: Host
+    throttle: LoginThrottle
+    menu: list[MenuItem] = field(default_factory=list)
+    panels: list[PanelSlot] = field(default_factory=list)
+    web_failures: list[WebFailure] = field(default_factory=list)
+    permissions: dict[str, str] = field(default_factory=dict)
+    user_cache: dict[Any, tuple[float, Any]] = field(default_factory=dict)
+
+
+def web_state() -> WebState:
+    return current_app.extensions[EXTENSION]
+
+
+def current_host() -> Host:
+    """The Host this app serves (config, engine, registry, settings)."""
+    return web_state().host
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def has_permission(name: str) -> bool:
+    user = current_user()
+    return user is not None and user.can(name)
+
+
+def require_permission(name: str) -> None:
+    """Abort with 403 (the frame's "access denied" page) unless the user holds *name*."""
+    if not has_permission(name):
+        abort(403)
+
+
+def require_any_permission(*names: str) -> None:
+    if not any(has_permission(n) for n in names):
+        abort(403)
+
+
+def current_settings(plugin: Plugin) -> PluginSettings:
+    """*plugin*'s settings for the current user's division and user, as LMS resolves them."""
+    user = current_user()
+    host = current_host()
+    if user is None:
+        return host.plugin_settings(plugin)
+    return host.plugin_settings(plugin, user.divisionid, user.id)
+
+
+def current_language() -> str:
+    return g.get("lang", DEFAULT_LANGUAGE)
+
+
+def gettext(message: str, **values: Any) -> str:
+    text = translate(message, current_language())
+    return text.format(**values) if values else text
+
+
+def add_breadcrumb(title: str, url: str | None = None) -> None:
+    crumbs: list[tuple[str, str | None]] = g.setdefault("breadcrumbs", [])
+    crumbs.append((title, url))

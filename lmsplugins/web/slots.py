@@ -1,0 +1,94 @@
+"""The slots plugins fill: blueprints, menu entries, customer-card panels (DESIGN rules 9 and 10).
+
+Each enabled plugin's blueprint factory runs inside a try: one that raises is recorded as a web
+failure (shown on the plugins page) and its menu entries are dropped, since they would point at
+routes that do not exist; its panels stay, because they do not depend on the blueprint. A panel
+that raises while rendering becomes an error box and the rest of the card renders. Error texts
+shown on a page have every secret setting value of every plugin replaced by ``***``: exception
+messages from HTTP clients routinely quote URLs and payloads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+from markupsafe import Markup
+
+from lmsplugins.host import Host
+from lmsplugins.web.auth import User
+from lmsplugins.web.context import MenuItem, PanelSlot, WebFailure, WebState
+
+log = logging.getLogger(__name__)
+
+
+def register_plugins(app: Flask, web: WebState) -> None:
+    host = web.host
+    for plugin in host.registry.enabled:
+        for permission in plugin.permissions:
+            web.permissions.setdefault(permission.name, permission.description)
+        blueprint_ok = True
+        if plugin.blueprint is not None:
+            try:
+                app.register_blueprint(plugin.blueprint())
+            except Exception as exc:  # a broken plugin must not break the frame
+                blueprint_ok = False
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                web.web_failures.append(WebFailure(plugin.name, mask_secrets(host, reason)))
+                log.exception("web part of plugin %s failed to load", plugin.name)
+        if blueprint_ok:
+            web.menu.extend(MenuItem(plugin, entry) for entry in plugin.menu)
+        web.panels.extend(PanelSlot(plugin, panel) for panel in plugin.panels)
+    web.menu.sort(key=lambda m: (m.entry.order, m.entry.title))
+    web.panels.sort(key=lambda p: (p.panel.order, p.panel.title))
+
+
+def secret_values(host: Host) -> list[str]:
+    """Current values of every declared secret setting (ini and uiconfig), longest first."""
+    found: set[str] = set()
+    try:
+        config = host.config()
+    except Exception:
+        return []
+    for plugin in host.registry.found:
+        for setting in plugin.settings:
+            if setting.secret:
+                value = config.get(setting.key)
+                if value and len(value) >= 3:
+                    found.add(value)
+    for key in ("lmsplugins.secret_key", "database.password"):
+        value = config.get(key)
+        if value and len(value) >= 3:
+            found.add(value)
+    return sorted(found, key=len, reverse=True)
+
+
+def mask_secrets(host: Host, text: str) -> str:
+    for value in secret_values(host):
+        text = text.replace(value, "***")
+    return text
+
+
+@dataclass
+class RenderedPanel:
+    id: str
+    title: str
+    html: Markup | None
+    error: str | None
+
+
+def render_panels(web: WebState, customer_id: int, user: User) -> list[RenderedPanel]:
+    out: list[RenderedPanel] = []
+    for slot in web.panels:
+        panel = slot.panel
+        if panel.permission and not user.can(panel.permission):
+            continue
+        try:
+            html = Markup(panel.render(web.host, customer_id))
+            out.append(RenderedPanel(panel.id, panel.title, html, None))
+        except Exception as exc:
+            log.exception("panel %s of plugin %s failed for customer %s", panel.id, slot.plugin.name, customer_id)
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            out.append(RenderedPanel(panel.id, panel.title, None, mask_secrets(web.host, reason)))
+    return out

@@ -1,0 +1,201 @@
+"""The ``core`` blueprint: login/logout, language, home, customer search and the customer card.
+
+Endpoint names are part of the plugin API: templates link to ``url_for('core.customer',
+customer_id=...)`` and ``url_for('core.customers', q=...)``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from lmsplugins.lms import customer_card
+from lmsplugins.store import DbState
+from lmsplugins.web import auth
+from lmsplugins.web.context import (
+    add_breadcrumb,
+    current_host,
+    current_user,
+    gettext,
+    require_any_permission,
+    web_state,
+)
+from lmsplugins.web.i18n import LANGUAGES
+from lmsplugins.web.rights import CUSTOMER_READ
+from lmsplugins.web.slots import render_panels
+
+blueprint = Blueprint("core", __name__)
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Login", validators=[InputRequired(), Length(max=32)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField("Language", choices=[(lang, lang) for lang in LANGUAGES])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path: an open redirect after login would be a phishing helper."""
+    if not target:
+        return url_for("core.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("core.index")
+    return target
+
+
+def _lang_state(user_id: int) -> DbState:
+    return DbState(current_host().engine, f"web.lang.{user_id}")
+
+
+@blueprint.app_context_processor
+def _frame_forms() -> dict[str, Any]:
+    return {"logout_form": LogoutForm(), "language_form": LanguageForm(lang=g.get("lang"), next=request.full_path)}
+
+
+@blueprint.route("/healthz")
+def healthz() -> Any:
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user() is not None and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        web = web_state()
+        ip = auth.normalize_ip(request.remote_addr)
+        login_name = (form.login.data or "").strip()
+        if web.throttle.blocked(ip, login_name):
+            current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
+            error = gettext("Too many failed login attempts. Try again in a few minutes.")
+        else:
+            result = auth.authenticate(current_host().engine, login_name, form.password.data or "", ip)
+            if result.user is None:
+                web.throttle.record_failure(ip, login_name)
+                current_app.logger.warning("failed login for %r from %s: %s", login_name, ip, result.error)
+                current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
+                error = gettext(result.error or "Wrong password or login.")
+            else:
+                user = result.user
+                chosen = session.get("lang")
+                session.clear()
+                session["uid"] = user.id
+                session["pt"] = user.passwd_tag
+                session["seen"] = int(time.time())
+                stored = _lang_state(user.id).get()
+                if stored in LANGUAGES:
+                    session["lang"] = stored
+                elif chosen in LANGUAGES:
+                    session["lang"] = chosen
+                current_app.logger.info("user %s logged in from %s", user.login, ip)
+                return redirect(safe_next(form.next.data))
+    elif request.method == "POST" and not form.errors.get("csrf_token"):
+        error = gettext("Wrong password or login.")
+    return render_template("login.html", form=form, error=error), (200 if error is None else 401)
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout() -> Any:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sid = request.cookies.get("SID")
+    lang = session.get("lang")
+    session.clear()
+    if sid:
+        from lmsplugins.web import sid_tag
+
+        session["sso_off"] = sid_tag(sid)
+    if lang:
+        session["lang"] = lang
+    flash(gettext("You have been logged out."), "info")
+    return redirect(url_for("core.login"))
+
+
+@blueprint.route("/language", methods=["POST"])
+def language() -> Any:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.lang.data
+    user = current_user()
+    if user is not None:
+        _lang_state(user.id).set(form.lang.data)
+    return redirect(safe_next(form.next.data))
+
+
+@blueprint.route("/")
+def index() -> Any:
+    return render_template("index.html")
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+@blueprint.route("/customers")
+def customers() -> Any:
+    require_any_permission(*CUSTOMER_READ)
+    q = request.args.get("q", "").strip()[:100]
+    sort = request.args.get("sort", "name")
+    order = request.args.get("order", "asc")
+    page_no = _int_arg("page", 1)
+    per_page = current_app.config["PER_PAGE"]
+    with current_host().engine.connect() as conn:
+        page = customer_card.list_customers(
+            conn, q=q, page=page_no, per_page=per_page, sort=sort, desc=(order == "desc")
+        )
+    if q and page_no == 1 and len(page.rows) == 1 and not page.has_next:
+        return redirect(url_for("core.customer", customer_id=page.rows[0].id))
+    add_breadcrumb(gettext("Customers"), url_for("core.customers"))
+    return render_template(
+        "customers.html",
+        page=page,
+        q=q,
+        sort=sort if sort in customer_card.SORTS else "name",
+        order="desc" if order == "desc" else "asc",
+        statuses=customer_card.STATUSES,
+    )
+
+
+@blueprint.route("/customers/<int:customer_id>")
+def customer(customer_id: int) -> Any:
+    require_any_permission(*CUSTOMER_READ)
+    with current_host().engine.connect() as conn:
+        card = customer_card.get_card(conn, customer_id)
+    if card is None:
+        abort(404)
+    user = current_user()
+    assert user is not None
+    panels = render_panels(web_state(), customer_id, user)
+    add_breadcrumb(gettext("Customers"), url_for("core.customers"))
+    add_breadcrumb(f"{card.full_name} (#{card.id})")
+    return render_template(
+        "customer.html",
+        card=card,
+        panels=panels,
+        statuses=customer_card.STATUSES,
+        types=customer_card.CUSTOMER_TYPES,
+    )
