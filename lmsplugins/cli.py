@@ -24,7 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CliState:
-    def __init__(self, config_path: str | None):
+    def __init__(self, config_path: str | None = None):
         self.config_path = config_path
         self._host: Host | None = None
 
@@ -61,12 +61,32 @@ def config_option(func: F) -> F:
 
 
 def get_host() -> Host:
-    """The Host of the running command (built once from the effective ``-C``)."""
+    """The Host of the running command (built once from the effective ``-C``).
+
+    Inside a plugin's command group it also refuses a plugin that ``lmsplugins.plugins`` does not
+    enable, with a message naming that setting (exit 2).
+    """
     ctx = click.get_current_context()
     state = ctx.find_object(CliState)
     if state is None:
         state = ctx.ensure_object(CliState)
-    return state.host
+    host = state.host
+    plugin_name = ctx.meta.get("lmsplugins.plugin")
+    if plugin_name:
+        try:
+            plugin = host.registry.get(plugin_name)
+            enabled = plugin is not None and host.registry.is_enabled(plugin)
+        except LMSPluginsError as exc:
+            fail(exc)
+            raise
+        if not enabled:
+            fail(
+                LMSPluginsError(
+                    f"plugin {plugin_name} is not enabled; add it to setting lmsplugins.plugins "
+                    "(lms.ini [lmsplugins] plugins = ..., or uiconfig)"
+                ).with_exit_code(2)
+            )
+    return host
 
 
 def fail(exc: LMSPluginsError) -> None:
@@ -81,9 +101,10 @@ class PluginGroup(click.Group):
         cache = ctx.meta.setdefault("lmsplugins.plugin_groups", {})
         if cache:
             return cache
-        from lmsplugins.loader import discover
-
-        for plugin in discover().found:
+        # Subcommands are resolved before the group's callback runs, so build the state here.
+        if not isinstance(ctx.obj, CliState):
+            ctx.obj = CliState(ctx.params.get("config_file"))
+        for plugin in ctx.obj.host.registry.found:
             if plugin.cli is None:
                 continue
             try:
@@ -106,7 +127,10 @@ class PluginGroup(click.Group):
         if command is not None:
             return command
         found = self._plugin_groups(ctx).get(cmd_name)
-        return found[1] if found else None
+        if found is None:
+            return None
+        ctx.meta["lmsplugins.plugin"] = found[0].name
+        return found[1]
 
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})

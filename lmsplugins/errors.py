@@ -12,6 +12,10 @@ class LMSPluginsError(Exception):
 
     exit_code = 1
 
+    def with_exit_code(self, code: int) -> LMSPluginsError:
+        self.exit_code = code
+        return self
+
 
 class ConfigError(LMSPluginsError):
     """Bad or missing configuration (ini file, database section, required setting)."""

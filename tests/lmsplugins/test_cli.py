@@ -152,3 +152,43 @@ def test_example_job_end_to_end_with_simulator(tmp_path):
     assert "notes=24" in out
     code, out = run("-C", ini, "example", "sync", "--limit", "0")
     assert code == 2 and "--limit must be at least 1" in out
+
+
+def test_disabled_plugin_commands_refuse_with_the_setting_named(tmp_path):
+    host = dbs.sqlite_host(tmp_path, seeded=True)
+    dbs.install(host, "example")
+    host.set_uiconfig("lmsplugins.plugins", "SomethingElse")
+    code, out = run("-C", str(host.ini_config.path), "example", "sync")
+    assert code == 2
+    assert "plugin example is not enabled" in out and "lmsplugins.plugins" in out
+    code, out = run("example", "sync", "-C", str(host.ini_config.path))
+    assert code == 2 and "not enabled" in out
+
+
+def test_plugin_from_an_extra_folder_gets_its_commands(tmp_path):
+    host = dbs.sqlite_host(tmp_path / "db")
+    extra = tmp_path / "extra" / "hello"
+    extra.mkdir(parents=True)
+    (extra / "__init__.py").write_text("")
+    (extra / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import click
+            from lmsplugins.plugin import Plugin
+
+            @click.group("hello")
+            def cli():
+                "Say hello."
+
+            @cli.command("world")
+            def world():
+                click.echo("hello from an extra folder")
+
+            plugin = Plugin(name="hello", title="Hello", lms_class="LMSHelloPlugin", version="0.1", cli=lambda: cli)
+            """
+        )
+    )
+    ini = Path(host.ini_config.path)
+    ini.write_text(ini.read_text() + f"\n[lmsplugins]\nplugin_dirs = {extra.parent}\n")
+    code, out = run("-C", str(ini), "hello", "world")
+    assert code == 0 and "hello from an extra folder" in out
