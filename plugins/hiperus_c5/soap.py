@@ -180,7 +180,8 @@ def build_request(uri: str, realm: str, action: str, args: Mapping[str, Any], se
         + encode_value("param2", Struct(args))
         + encode_value("param3", sessid)
     )
-    body = envelope_open(uri, with_map=False) + f"<ns1:request>{params}</ns1:request>" + ENVELOPE_CLOSE
+    with_map = 'xsi:type="ns2:Map"' in params
+    body = envelope_open(uri, with_map=with_map) + f"<ns1:request>{params}</ns1:request>" + ENVELOPE_CLOSE
     return body.encode("utf-8")
 
 
