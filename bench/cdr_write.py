@@ -4,7 +4,7 @@ For each database (real LMS schema, fresh database) it runs, each in its own pro
 per stage:
 
 - ``gateway``: :func:`lmsplugins.lms.voip.write_cdrs` (upsert on (direction, uniqueid)) in chunks of
-  100,000 rows, each committed, as an import job does;
+  200,000 rows, each committed, as an import job does;
 - ``raw``: the server's bulk loader fed from Python (PostgreSQL ``COPY``, MariaDB ``LOAD DATA``);
 - ``per-row``: one INSERT per row in one transaction, the PHP plugins' pattern (on the first
   ``--baseline-rows`` rows, since it is slow; compared as rows per second).
@@ -37,7 +37,7 @@ from lmsplugins.lms import voip
 from lmsplugins.lms.voip import CDR_COLUMNS
 from lmsplugins.testing import databases as dbs
 
-CHUNK = 100_000
+CHUNK = 200_000
 
 
 def rows(n: int) -> Iterator[dict]:
@@ -70,7 +70,7 @@ def stage(dbtype: str, database: str, name: str, n: int) -> dict:
         done = 0
         while done < n:
             with engine.begin() as conn:
-                done += voip.write_cdrs(conn, (next(it) for _ in range(min(CHUNK, n - done))), batch_size=20_000)
+                done += voip.write_cdrs(conn, (next(it) for _ in range(min(CHUNK, n - done))))
     elif name == "raw":
         with engine.begin() as conn:
             tuples = ([r[c] for c in CDR_COLUMNS] for r in rows(n))

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Table, UniqueConstraint, create_engine, event, text
@@ -147,36 +147,59 @@ def check_connection(engine: Engine) -> None:
 
 
 class _Batch:
-    """Up to *size* rows taken lazily from a shared iterator and remembered as they pass.
+    """Up to *size* rows taken lazily from a shared iterator.
 
     Streaming a batch straight into COPY / LOAD DATA lets Python produce rows while the server
-    stores the previous ones; remembering them lets a batch that hit existing keys be sent again
-    through the slower upsert path.
+    stores the previous ones. With *keep* the rows are remembered as they pass, so a batch that
+    hit existing keys can be sent again through the slower upsert path; without it the batch can be
+    read once (the MySQL path keeps a copy of the loader's file instead).
     """
 
-    def __init__(self, first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]], size: int):
+    def __init__(self, first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]], size: int, keep: bool = True):
         self.columns = list(first.keys())
-        self.rows: list[Mapping[str, Any]] = [first]
+        self.keep = keep
+        self.count = 0
+        self.rows: list[Mapping[str, Any]] = [first] if keep else []
+        self._first: Mapping[str, Any] | None = None if keep else first
         self._rest = islice(rest, size - 1)
 
     def tuples(self) -> Iterator[list[Any]]:
         """Every row as a list in column order; the first pass pulls from the source."""
         cols = self.columns
-        yield from ([r[c] for c in cols] for r in self.rows)
+        if self.keep:
+            yield from ([r[c] for c in cols] for r in self.rows)
+        elif self._first is not None:
+            first, self._first = self._first, None
+            self.count = 1
+            yield [first[c] for c in cols]
+        elif self.count:
+            raise RuntimeError("this batch was streamed once and not kept")
         for row in self._rest:
-            self.rows.append(row)
+            self.count += 1
+            if self.keep:
+                self.rows.append(row)
             yield [row[c] for c in cols]
 
     def drain(self) -> list[Mapping[str, Any]]:
-        """Pull what the source still owes this batch; return every row of it."""
-        self.rows.extend(self._rest)
+        """Pull what the source still owes this batch; return the kept rows."""
+        if self.keep:
+            self.rows.extend(self._rest)
+            return self.rows
+        if self._first is not None:
+            self._first = None
+            self.count += 1
+        for _ in self._rest:
+            self.count += 1
         return self.rows
 
+    def __len__(self) -> int:
+        return len(self.rows) if self.keep else self.count
 
-def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[_Batch]:
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int, keep: bool = True) -> Iterator[_Batch]:
     it = iter(rows)
     for first in it:
-        batch = _Batch(first, it, size)
+        batch = _Batch(first, it, size, keep)
         yield batch
         batch.drain()
 
@@ -209,7 +232,13 @@ def tsv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
         yield "\t".join("\\N" if v is None else str(v).translate(_TSV_ESCAPES) for v in row) + "\n"
 
 
-def mysql_load(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def mysql_load(
+    conn: Connection,
+    table_name: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    tee: IO[str] | None = None,
+) -> int:
     """``LOAD DATA LOCAL INFILE`` of *rows* into *table_name*; returns the rows the server stored.
 
     The rows go through a named pipe written by a thread, so Python produces rows while the server
@@ -224,7 +253,12 @@ def mysql_load(conn: Connection, table_name: str, columns: Sequence[str], rows: 
     def feed() -> None:
         try:
             with open(fifo, "w", encoding="utf-8", buffering=1 << 20) as fh:
-                fh.writelines(tsv_lines(rows))
+                if tee is None:
+                    fh.writelines(tsv_lines(rows))
+                else:
+                    for line in tsv_lines(rows):
+                        fh.write(line)
+                        tee.write(line)
         except BrokenPipeError:
             pass
         except BaseException as exc:  # reported by the caller after the load returns
@@ -233,12 +267,7 @@ def mysql_load(conn: Connection, table_name: str, columns: Sequence[str], rows: 
     writer = threading.Thread(target=feed, name="lmsplugins-load-feed", daemon=True)
     writer.start()
     try:
-        cols = ", ".join(f"`{c}`" for c in columns)
-        result = conn.exec_driver_sql(
-            f"LOAD DATA LOCAL INFILE '{fifo}' INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
-            f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
-        )
-        stored = result.rowcount
+        stored = _load_file(conn, table_name, columns, fifo)
     finally:
         if writer.is_alive():
             # The server never opened the pipe (the statement failed first): release the writer.
@@ -250,6 +279,15 @@ def mysql_load(conn: Connection, table_name: str, columns: Sequence[str], rows: 
     if failure:
         raise failure[0]
     return stored
+
+
+def _load_file(conn: Connection, table_name: str, columns: Sequence[str], path: str) -> int:
+    cols = ", ".join(f"`{c}`" for c in columns)
+    result = conn.exec_driver_sql(
+        f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+        f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
+    )
+    return result.rowcount
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000) -> int:
@@ -306,14 +344,15 @@ def upsert(
     UPDATE``. SQLite gets a multi-row upsert statement. Returns the number of rows sent.
     """
     count = 0
-    bulk = conn.dialect.name == "postgresql" or (conn.dialect.name == "mysql" and _has_unique(table, key))
-    for batch in _batches(rows, batch_size):
+    mysql_bulk = conn.dialect.name == "mysql" and _has_unique(table, key)
+    bulk = conn.dialect.name == "postgresql" or mysql_bulk
+    for batch in _batches(rows, batch_size, keep=not mysql_bulk):
         upd = [c for c in (update if update is not None else batch.columns) if c not in key and c in batch.columns]
         if bulk:
             _bulk_upsert_batch(conn, table, batch, key, upd)
         else:
             conn.execute(_upsert_statement(conn, table, key, upd), batch.drain())
-        count += len(batch.rows)
+        count += len(batch)
     return count
 
 
@@ -354,13 +393,15 @@ def _bulk_upsert_batch(
             f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT ({conflict}) {action}'
         )
         return
-    stored = mysql_load(conn, table.name, batch.columns, batch.tuples())
-    if stored == len(batch.rows) or not update:
-        return
-    stage = f"_stage_{table.name}"
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS `{stage}` LIKE `{table.name}`")
-    conn.exec_driver_sql(f"TRUNCATE TABLE `{stage}`")
-    mysql_load(conn, stage, batch.columns, batch.tuples())
+    with tempfile.NamedTemporaryFile("w+", encoding="utf-8", suffix=".tsv", prefix="lmsplugins-batch-") as tee:
+        stored = mysql_load(conn, table.name, batch.columns, batch.tuples(), tee=tee)
+        if stored == len(batch) or not update:
+            return
+        tee.flush()
+        stage = f"_stage_{table.name}"
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS `{stage}` LIKE `{table.name}`")
+        conn.exec_driver_sql(f"TRUNCATE TABLE `{stage}`")
+        _load_file(conn, stage, batch.columns, tee.name)
     cols = ", ".join(f"`{c}`" for c in batch.columns)
     sets = ", ".join(f"`{c}` = VALUES(`{c}`)" for c in update)
     conn.exec_driver_sql(
