@@ -179,7 +179,7 @@ def test_every_action_round_trips_and_state_persists(server, sim):
     assert len(client.get_terminal_list(cid)) == 2
 
     client.save_terminal_data(tid, {"username": "term-renamed", "subscription_to": "2024/12/31"})
-    renamed = [t for t in client.get_terminal_list(cid) if t["id"] == str(tid)][0]
+    renamed = next(t for t in client.get_terminal_list(cid) if t["id"] == str(tid))
     assert (renamed["username"], renamed["subscription_to"]) == ("term-renamed", "2024-12-31")
     assert client.get_extension_data(eid)["terminal_name"] == "term-renamed"
 
