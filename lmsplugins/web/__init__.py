@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -67,6 +67,7 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
         SSO_ENABLED=config.get_bool("lmsplugins.sso", True),
         SSO_CHECK_IP=config.get_bool("lmsplugins.sso_check_ip", True),
         PER_PAGE=20,
+        USER_CACHE_SECONDS=USER_CACHE_SECONDS,
         SLEEP=time.sleep,
     )
     app.config.update(overrides)
@@ -126,7 +127,7 @@ def _cached(key: Any, loader: Any) -> Any:
     value = loader()
     if len(cache) > 5000:
         cache.clear()
-    cache[key] = (now + USER_CACHE_SECONDS, value)
+    cache[key] = (now + current_app.config["USER_CACHE_SECONDS"], value)
     return value
 
 
@@ -140,8 +141,6 @@ def _form_user(ip: str) -> auth.User | None:
         return None
     now = int(time.time())
     seen = session.get("seen", 0)
-    from flask import current_app
-
     if now - seen > current_app.config["LMS_SESSION_TIMEOUT"]:
         session.clear()
         return None
@@ -161,8 +160,6 @@ def _form_user(ip: str) -> auth.User | None:
 
 
 def _sso_user(ip: str) -> auth.User | None:
-    from flask import current_app
-
     if not current_app.config["SSO_ENABLED"]:
         return None
     sid = request.cookies.get("SID")

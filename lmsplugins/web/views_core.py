@@ -40,7 +40,7 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField("Language", choices=[(lang, lang) for lang in LANGUAGES])
+    lang = SelectField("Language", choices=list(LANGUAGES))
     next = HiddenField()
 
 
