@@ -396,13 +396,33 @@ class _FastDecoder:
             except (TypeError, ValueError):
                 raise SoapDecodeError(f"bad {raw} value in <{_local(el.tag)}>") from None
         if raw in self.maps and el.get(_XSI_NIL) is None:
-            out: dict[Any, Any] = {}
-            for entry in el:
-                if len(entry) != 2 or entry[0].tag != "key" or entry[1].tag != "value":
-                    return decode_value(el)
-                out[self.value(entry[0])] = self.value(entry[1])
-            return out
+            return self.map(el)
         return decode_value(el)
+
+    def map(self, el: etree._Element) -> dict[Any, Any]:
+        """An Apache Map in one flat loop: a CDR row is two dozen key/value pairs, and a method call
+        per key and per value was most of the decoding time."""
+        out: dict[Any, Any] = {}
+        scalars = self.scalars
+        for entry in el:
+            try:
+                key_el, value_el = entry
+            except ValueError:
+                return decode_value(el)
+            if key_el.tag != "key" or value_el.tag != "value":
+                return decode_value(el)
+            key = key_el.text if scalars.get(key_el.get(_XSI_TYPE)) is _as_text else self.value(key_el)
+            convert = scalars.get(value_el.get(_XSI_TYPE))
+            if convert is _as_text:
+                out[key if key is not None else ""] = value_el.text or ""
+            elif convert is not None:
+                try:
+                    out[key if key is not None else ""] = convert(value_el.text)
+                except (TypeError, ValueError):
+                    raise SoapDecodeError(f"bad value of {key!r} in a Map") from None
+            else:
+                out[key if key is not None else ""] = self.value(value_el)
+        return out
 
 
 def _as_text(text: str | None) -> str:
