@@ -1,0 +1,297 @@
+"""Benchmark: Hiperus C5 CDR import end to end, its database stage against per-row INSERTs, API calls.
+
+What it measures, each stage in its own process so peak RSS is per stage (as in bench/cdr_write.py):
+
+- ``e2e``: ``lmsplugins hiperus-c5 import -b`` exactly as cron runs it, against the simulator served
+  on loopback by a separate process (SOAP encoding on the server side does not share our CPU... but it
+  does share the machine), into a fresh real-schema PostgreSQL database: HTTP, streaming SOAP
+  decoding, mapping (time zone conversion, terminal matching) and the upsert into ``hv_billing``.
+- ``db``: the same CDR records taken straight from the simulator's generator (no HTTP, no SOAP),
+  mapped and written through the same upsert, committed every 100,000 rows as the job does.
+- ``per-row``: the same mapped rows, one INSERT each in one transaction (the PHP plugin's pattern), on
+  the first ``--baseline-rows`` rows; compared as rows per second.
+- ``generate``: record generation and mapping alone, to show what the db stage spends outside the
+  database.
+- API calls of a full ``import --all`` for ``--accounts`` accounts, counted at the simulator, against
+  what the PHP script makes for the same platform (spec §4: one list call per kind, per-account calls
+  for terminals, numbers and end users, one usage call per range, plus a session check per
+  HiperusLib object, which the script creates once per step).
+
+Targets (issue 4): e2e >= 25,000 CDR/s, db >= 7 x per-row, peak RSS <= 300 MB whatever N.
+
+    .venv/bin/python bench/hiperus_billing.py --cdrs 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import text
+
+from lmsplugins.host import Host
+from lmsplugins.testing import databases as dbs
+
+SEED = 1
+CUSTOMERS = 50
+DAY0 = date(2024, 1, 1)
+DAYS = 10
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def per_day(n: int) -> int:
+    return max(1, n // DAYS)
+
+
+def _host(database: str) -> Host:
+    return Host(dbs.write_ini(Path(tempfile.mkdtemp()), "postgres", database))
+
+
+def _settings(host: Host, url: str, state_dir: str) -> None:
+    for key, value in {
+        "api_url": url,
+        "username": "reseller",
+        "password": "secret",
+        "domain": "demo.hiperus.pl",
+        "state_dir": state_dir,
+        "throttle_calls": "1000",
+        "throttle_period": "1",
+    }.items():
+        host.set_uiconfig(f"hiperus_c5.{key}", value)
+
+
+def _records(n: int):
+    from plugins.hiperus_c5.simulator import CDR_FIELDS, CdrGenerator, Scale, State
+
+    state = State(SEED, Scale(customers=CUSTOMERS, cdrs_per_day=per_day(n)))
+    gen = CdrGenerator(state)
+    records = gen.records(DAY0, DAY0 + timedelta(days=DAYS - 1), ["outgoing"], True, None)
+    return (dict(zip(CDR_FIELDS, values, strict=True)) for values in records), state
+
+
+def _terminals(host: Host) -> dict:
+    with host.engine.connect() as conn:
+        return {r[0]: r[1] for r in conn.execute(text("SELECT username, customerid FROM hv_terminal"))}
+
+
+def stage(database: str, name: str, n: int, url: str) -> dict:
+    from lmsplugins.db import upsert
+    from plugins.hiperus_c5 import mapping
+    from plugins.hiperus_c5.jobs import CDR_BATCH_ROWS, CDR_COMMIT_ROWS
+    from plugins.hiperus_c5.tables import hv_billing
+
+    host = _host(database)
+    engine = host.engine
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE TABLE hv_billing"))
+    started = time.perf_counter()
+    if name == "e2e":
+        from click.testing import CliRunner
+
+        from lmsplugins.cli import main
+
+        last = DAY0 + timedelta(days=DAYS - 1)
+        result = CliRunner().invoke(
+            main,
+            [
+                "-C",
+                str(host.ini_config.path),
+                "hiperus-c5",
+                "import",
+                "-q",
+                "-b",
+                "-Y",
+                "outgoing",
+                "-S",
+                "yes",
+                "-F",
+                f"{DAY0:%Y/%m/%d}",
+                "-T",
+                f"{last:%Y/%m/%d}",
+            ],
+        )
+        if result.exit_code != 0:
+            raise SystemExit(f"import failed ({result.exit_code}): {result.output[-2000:]}")
+    else:
+        mapper = mapping.CdrMapper("Europe/Warsaw", _terminals(host))
+        cols = mapping.BILLING_COLUMNS
+        records, _ = _records(n)
+        rows = (dict(zip(cols, mapper.row(r, True), strict=True)) for r in islice(records, n))
+        if name == "db":
+            while True:
+                with engine.begin() as conn:
+                    if not upsert(
+                        conn, hv_billing, islice(rows, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
+                    ):
+                        break
+        elif name == "generate":
+            for _ in rows:
+                pass
+        else:
+            sql = f"INSERT INTO hv_billing ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+            with engine.begin() as conn:
+                cur = conn.connection.driver_connection.cursor()
+                for row in rows:
+                    cur.execute(sql, [row[c] for c in cols])
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        stored = int(conn.execute(text("SELECT COUNT(*) FROM hv_billing")).scalar() or 0)
+    if name == "e2e":
+        n = stored
+    elif name != "generate" and stored != n:
+        raise SystemExit(f"{name} stored {stored} rows, expected {n}")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"stage": name, "rows": n, "seconds": elapsed, "rate": n / elapsed, "rss_mb": rss_mb}
+
+
+def run_stage(database: str, name: str, n: int, url: str = "") -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--stage", name, "--database", database, "--cdrs", str(n), "--url", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{out.stderr[-3000:]}{out.stdout[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def api_calls(accounts: int, database: str, state_dir: str) -> dict:
+    """Calls of ``import --all`` for *accounts* accounts, counted at the simulator, and the PHP script's."""
+    from click.testing import CliRunner
+
+    from lmsplugins.cli import main
+    from lmsplugins.simserver import serve
+    from plugins.hiperus_c5.simulator import Scale, make_app
+
+    ranges = max(1, accounts * 2 // 250 + 1)
+    sim = make_app(SEED, Scale(customers=accounts, ranges=ranges, range_size=250, cdrs_per_day=1), rate_limit=None)
+    host = _host(database)
+    with serve(sim) as server:
+        _settings(host, server.url + "/hiperusapi.php", state_dir)
+        with host.engine.begin() as conn:
+            conn.execute(text("DELETE FROM lmsplugins_state"))
+        result = CliRunner().invoke(main, ["-C", str(host.ini_config.path), "hiperus-c5", "import", "-q", "--all"])
+        if result.exit_code != 0:
+            raise SystemExit(f"import --all failed: {result.output[-2000:]}")
+    ours = sum(v for k, v in sim.stats.items() if k.startswith("action:"))
+    n, r = accounts, len(sim.state.ranges)
+    php_calls = 1 + n + n + 1 + r + n + 1 + 1 + 1
+    php_sessions = 7
+    php_sleeps = n * 1 + n * 1 + n * 2 + r * 2
+    return {
+        "accounts": n,
+        "ranges": r,
+        "ours": ours,
+        "php": php_calls + php_sessions,
+        "ours_minutes_at_7_per_5s": ours * 5 / 7 / 60,
+        "php_minutes": ((php_calls + php_sessions) * 5 / 7 + php_sleeps) / 60,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cdrs", type=int, default=1_000_000)
+    parser.add_argument("--baseline-rows", type=int, default=200_000, help="rows for the per-row baseline")
+    parser.add_argument("--accounts", type=int, default=1000, help="accounts for the API call count")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--url", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(stage(args.database, args.stage, args.cdrs, args.url)))
+        return
+    n = args.cdrs
+    template = "lmsplugins_hvbench_tpl"
+    dbs.create_pg_template(template)
+    database = dbs.create_pg_database(template, prefix="lmsplugins_hvbench")
+    state_dir = tempfile.mkdtemp(prefix="hvbench-")
+    port = _free_port()
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plugins.hiperus_c5.simulator",
+            "--port",
+            str(port),
+            "--seed",
+            str(SEED),
+            "--customers",
+            str(CUSTOMERS),
+            "--cdrs-per-day",
+            str(per_day(n)),
+            "--no-rate-limit",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        host = _host(database)
+        dbs.install(host, "hiperus_c5")
+        url = f"http://127.0.0.1:{port}/hiperusapi.php"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _settings(host, url, state_dir)
+        from click.testing import CliRunner
+
+        from lmsplugins.cli import main as cli_main
+
+        setup = CliRunner().invoke(
+            cli_main, ["-C", str(host.ini_config.path), "hiperus-c5", "import", "-q", "-c", "-t"]
+        )
+        if setup.exit_code != 0:
+            raise SystemExit(f"account import failed: {setup.output}")
+        host.dispose()
+        e2e = run_stage(database, "e2e", n, url)
+        n_rows = e2e["rows"]
+        gen = run_stage(database, "generate", n_rows)
+        db = run_stage(database, "db", n_rows)
+        per_row = run_stage(database, "per-row", min(args.baseline_rows, n_rows))
+        calls = api_calls(args.accounts, database, state_dir)
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+        dbs.drop_pg_database(database)
+        dbs.drop_pg_database(template)
+    print(
+        f"== Hiperus C5 billing import, PostgreSQL, {n_rows:,} CDRs "
+        f"(record generation + mapping alone: {gen['rate']:,.0f} rows/s)"
+    )
+    for r in (e2e, db, per_row):
+        print(
+            f"   {r['stage']:<8} {r['rows']:>10,} rows {r['seconds']:8.1f} s {r['rate']:>10,.0f} CDR/s "
+            f"peak RSS {r['rss_mb']:6.0f} MB"
+        )
+    print(f"   end to end: {e2e['rate']:,.0f} CDR/s (target >= 25,000)")
+    print(f"   db stage / per-row INSERT: {db['rate'] / per_row['rate']:.1f}x (target >= 7)")
+    print(f"   peak RSS: e2e {e2e['rss_mb']:.0f} MB, db {db['rss_mb']:.0f} MB (target <= 300)")
+    print(
+        f"   import --all for {calls['accounts']} accounts and {calls['ranges']} ranges: {calls['ours']} API calls "
+        f"(~{calls['ours_minutes_at_7_per_5s']:.0f} min at 7 calls/5 s); PHP script: {calls['php']} calls "
+        f"+ fixed sleeps (~{calls['php_minutes']:.0f} min)"
+    )
+
+
+if __name__ == "__main__":
+    main()
