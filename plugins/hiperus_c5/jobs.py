@@ -555,3 +555,153 @@ def run_import(host: Host, opts: Mapping[str, Any]) -> int:
     return run_job(
         host, "hiperus_c5.import", body, test=bool(opts["test"]), quiet=bool(opts["quiet"]), validate=validate
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Invoices
+
+INVOICE_HELP = """Invoice last month's VoIP subscriptions and calls of accounts set to LMS invoicing
+(hv_assign issue_invoice = 2), as lms_hiperus_c5_invoice.php did, through LMS's numbering.
+
+Fixed against the PHP script: terminals without a subscription still bill their calls; connection
+charges (init_charge) are billed; amounts are rounded to grosze as LMS stores them; a second run for
+the same month creates nothing (in both hiperus_c5.add_new_invoices modes); an account that is not
+linked to an existing LMS customer is reported (exit 1) while the others are invoiced."""
+
+
+def invoice_extid(account_id: int, year: int, month: int) -> str:
+    """``documents.extid`` of the invoice of one account and month: the idempotency key of a re-run."""
+    return f"hiperus_c5:{account_id}:{year:04d}-{month:02d}"
+
+
+@cli.command("invoice", help=INVOICE_HELP)
+@config_option
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--test", is_flag=True, help="Do everything, then roll every database change back.")
+@click.option("-l", "--leftmonth", type=int, default=None, help="Months back (default hiperus_c5.leftmonth, 1).")
+@click.option("-f", "--fakedate", default=None, metavar="YYYY/MM/DD", help="Run as if today were this day.")
+@click.option(
+    "-s",
+    "--subscription-in-advance",
+    is_flag=True,
+    help="Label the subscription line with the following month (amounts unchanged).",
+)
+def invoice_cmd(
+    quiet: bool, test: bool, leftmonth: int | None, fakedate: str | None, subscription_in_advance: bool
+) -> None:
+    host = get_host()
+    sys.exit(
+        run_invoice(
+            host, leftmonth=leftmonth, fakedate=fakedate, advance=subscription_in_advance, quiet=quiet, test=test
+        )
+    )
+
+
+def run_invoice(
+    host: Host,
+    *,
+    leftmonth: int | None = None,
+    fakedate: str | None = None,
+    advance: bool = False,
+    quiet: bool = False,
+    test: bool = False,
+) -> int:
+
+    from lmsplugins.lms.tables import customers, taxes
+
+    from . import invoicing
+
+    plugin = host.plugin(PLUGIN)
+    st: dict[str, Any] = {}
+
+    def validate() -> None:
+        assert plugin is not None
+        settings = host.plugin_settings(plugin)
+        zone = zone_of(settings)
+        try:
+            now = invoicing.now_for(fakedate, zone)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        back = leftmonth if leftmonth is not None else settings["hiperus_c5.leftmonth"]
+        if back is None or back < 0:
+            raise UsageError(f"--leftmonth {back} must be 0 or more")
+        year, month = invoicing.billed_month(now.date(), back)
+        try:
+            rate = invoicing.tax_rate(settings, host.config().get("phpui.default_taxrate"))
+        except ArithmeticError:
+            bad = settings["hiperus_c5.taxrate"]
+            raise ConfigError(f"setting hiperus_c5.taxrate = {bad!r} is not a number") from None
+        with host.engine.connect() as conn:
+            taxid = conn.execute(select(taxes.c.id).where(taxes.c.value == rate).order_by(taxes.c.id)).scalar()
+        if taxid is None:
+            raise ConfigError(f"no tax rate {rate}% in LMS (taxes); set hiperus_c5.taxrate to an existing rate")
+        st.update(settings=settings, now=now, year=year, month=month, rate=rate, taxid=int(taxid))
+
+    def body(job: Job) -> None:
+        from lmsplugins.lms import documents  # the host's invoice writer (numbering, snapshots, cash)
+
+        settings = st["settings"]
+        now: datetime = st["now"]
+        opts = invoicing.Options(
+            year=st["year"],
+            month=st["month"],
+            rate=st["rate"],
+            subscription_comment=settings["hiperus_c5.invoice_subscription_comment"],
+            call_comment=settings["hiperus_c5.invoice_call_comment"],
+            subscription_in_advance=advance,
+        )
+        with host.engine.connect() as conn:
+            plans = invoicing.plan_invoices(conn, opts)
+            linked = {r.id for r in conn.execute(select(customers.c.id).where(customers.c.deleted == 0))}
+        if not plans:
+            job.info(f"no charges to invoice for {opts.year}-{opts.month:02d}")
+            return
+        if not settings["hiperus_c5.add_new_invoices"]:
+            job.warn(
+                "hiperus_c5.add_new_invoices = false (append to this month's invoice) is not supported yet: the "
+                "host's invoice writer has no append operation; a separate invoice is written instead"
+            )
+        now_ts = int(now.timestamp())
+        plan_id = settings["hiperus_c5.numberplanid"]
+        for plan in plans:
+            if plan.customer_id is None or plan.customer_id not in linked:
+                job.fail(
+                    f"account {plan.account_id} ({plan.account_name}) is set to LMS invoicing but is not linked to an "
+                    f"existing LMS customer (ext_billing_id={plan.customer_id}); not invoiced: {plan.total} zł"
+                )
+                continue
+            extid = invoice_extid(plan.account_id, opts.year, opts.month)
+            lines = [
+                documents.InvoiceLine(
+                    description=line.description,
+                    value=line.gross,
+                    taxid=st["taxid"],
+                    count=1,
+                    content=settings["hiperus_c5.content"] or "szt",
+                    tariffid=None,
+                    prodid=settings["hiperus_c5.prodid"] or "",
+                )
+                for line in plan.lines
+            ]
+            with job.chunk() as conn:
+                if documents.find_invoice(conn, plan.customer_id, extid) is not None:
+                    job.count("already_invoiced")
+                    continue
+                draft = documents.InvoiceDraft(
+                    customerid=plan.customer_id,
+                    lines=lines,
+                    cdate=now_ts,
+                    sdate=now_ts,
+                    numberplanid=plan_id,
+                    extid=extid,
+                )
+                try:
+                    written = documents.write_invoice(conn, draft)
+                except documents.InvoiceExists:
+                    job.count("already_invoiced")
+                    continue
+                job.info(f"account {plan.account_id}: invoice {written.fullnumber} for {written.total} zł")
+                job.count("invoices")
+                job.count("lines", len(lines))
+
+    return run_job(host, "hiperus_c5.invoice", body, test=test, quiet=quiet, validate=validate)
