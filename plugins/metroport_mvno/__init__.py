@@ -1,0 +1,1 @@
+"""Metroport MVNO (mobile, REST): binds customers, mirrors SIM accounts, imports billing records."""
