@@ -906,6 +906,8 @@ class MetroportMVNOClient:
         failures = 0
         dropped = 0
         while True:
+            if size is not None and delivered >= size:
+                return delivered, last
             query = dict(params)
             if last is not None:
                 query["id_after"] = last
