@@ -67,7 +67,7 @@ class Progress:
         self.total = total
         self.done = 0
         self._last_line = time.monotonic()
-        self._last_pct = -1
+        self._last_pct = 0
         self._bar: Any = None
         self._task: Any = None
         if output.interactive:
