@@ -689,8 +689,8 @@ class MetroportMVNOClient:
     def _excerpt(self, text: str | bytes, limit: int = 200) -> str:
         if isinstance(text, bytes):
             text = text[: limit * 4].decode("utf-8", "replace")
-        text = " ".join(text.split())
-        return self._redact(text[:limit] + ("..." if len(text) > limit else ""))
+        text = self._redact(" ".join(text.split()))
+        return text[:limit] + ("..." if len(text) > limit else "")
 
     def _remember_cookies(self, response: requests.Response) -> None:
         raw_headers = getattr(response.raw, "headers", None)
