@@ -73,6 +73,7 @@ DEFAULT_TZ = "Europe/Warsaw"
 DEFAULT_PAYTIME = 14
 DEFAULT_CURRENCY = "PLN"
 DEFAULT_UNIT = "szt."
+FULLNUMBER_LENGTH = 50
 
 LOCK_HANDLES: dict[int, int] = {DOC_INVOICE: 1, DOC_INVOICE_PRO: 1, DOC_CNOTE: 2, DOC_DNOTE: 3, DOC_RECEIPT: 4}
 """Document type -> LMS's ``LockByHandle`` handle (``LOCK_INVOICE_NUMBER`` and friends).
@@ -542,8 +543,19 @@ def _customer_address_id(conn: Connection, customerid: int, kind: int) -> int | 
     return None if found is None else int(found)
 
 
-def customer_snapshot(conn: Connection, customerid: int) -> dict[str, Any]:
-    """The buyer columns of ``documents`` for *customerid*, from the billing address.
+@dataclass(frozen=True)
+class Buyer:
+    """The buyer columns of ``documents`` (*columns*) and the customer fields invoicing decides by."""
+
+    columns: dict[str, Any]
+    type: int
+    divisionid: int | None
+    paytime: int | None
+    paytype: int | None
+
+
+def customer_snapshot(conn: Connection, customerid: int) -> Buyer:
+    """The buyer snapshot for *customerid*, from the billing address.
 
     Mirrors LMS: ``name`` is "lastname name"; ``address`` is the street line, prefixed with the
     city when the post office differs from the city; ``city`` is the post office, else the city.
@@ -572,7 +584,7 @@ def customer_snapshot(conn: Connection, customerid: int) -> dict[str, Any]:
     address = format_address(row.street, row.city, row.house, row.flat)
     if row.postoffice and row.postoffice != row.city and row.street:
         address = f"{row.city}, {address}"
-    return {
+    columns = {
         "name": display_name(row.lastname or "", row.name or ""),
         "address": address,
         "zip": row.zip or None,
@@ -580,11 +592,8 @@ def customer_snapshot(conn: Connection, customerid: int) -> dict[str, Any]:
         "countryid": row.country_id or None,
         "ten": row.ten or "",
         "ssn": row.ssn or "",
-        "_type": row.type,
-        "_divisionid": row.divisionid,
-        "_paytime": row.paytime,
-        "_paytype": row.paytype,
     }
+    return Buyer(columns, int(row.type), row.divisionid, row.paytime, row.paytype)
 
 
 def division_snapshot(conn: Connection, divisionid: int | None) -> tuple[dict[str, Any], Row | None]:
@@ -665,11 +674,11 @@ class InvoiceWriter:
                 )
 
         buyer = customer_snapshot(conn, draft.customerid)
-        divisionid = draft.divisionid if draft.divisionid is not None else buyer["_divisionid"]
+        divisionid = draft.divisionid if draft.divisionid is not None else buyer.divisionid
         seller, division = division_snapshot(conn, divisionid)
 
         if draft.numberplanid is None:
-            planid = default_plan(conn, draft.doctype, draft.cdate, divisionid, buyer["_type"], draft.userid)
+            planid = default_plan(conn, draft.doctype, draft.cdate, divisionid, buyer.type, draft.userid)
         else:
             planid = draft.numberplanid or None
         plan = NumberPlan.load(conn, planid) if planid else None
@@ -678,6 +687,10 @@ class InvoiceWriter:
             plan.template if plan else None, number, draft.cdate, draft.customerid, draft.extnumber, self.tz, self.lang
         )
 
+        if len(fullnumber) > FULLNUMBER_LENGTH:
+            raise InvoiceError(
+                f"number {fullnumber!r} is longer than documents.fullnumber ({FULLNUMBER_LENGTH}); shorten the template"
+            )
         currency = draft.currency or self.default_currency
         currencyvalue = to_decimal(draft.currencyvalue)
         post_source = _customer_address_id(conn, draft.customerid, ADDRESS_POSTAL) or _customer_address_id(
@@ -693,7 +706,7 @@ class InvoiceWriter:
             "customerid": draft.customerid,
             "userid": draft.userid,
             "divisionid": divisionid,
-            **{k: v for k, v in buyer.items() if not k.startswith("_")},
+            **buyer.columns,
             **seller,
             "paytime": self._paytime(draft, buyer, division),
             "paytype": self._paytype(draft, buyer, division),
@@ -756,20 +769,20 @@ class InvoiceWriter:
         cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
         return WrittenInvoice(docid, number, fullnumber, planid, draft.cdate, total, cash_ids)
 
-    def _paytime(self, draft: InvoiceDraft, buyer: dict[str, Any], division: Row | None) -> int:
+    def _paytime(self, draft: InvoiceDraft, buyer: Buyer, division: Row | None) -> int:
         if draft.paytime is not None:
             return draft.paytime
-        if buyer["_paytime"] is not None and buyer["_paytime"] >= 0:
-            return int(buyer["_paytime"])
+        if buyer.paytime is not None and buyer.paytime >= 0:
+            return int(buyer.paytime)
         if division is not None and division.inv_paytime is not None:
             return int(division.inv_paytime)
         return self.default_paytime
 
-    def _paytype(self, draft: InvoiceDraft, buyer: dict[str, Any], division: Row | None) -> int:
+    def _paytype(self, draft: InvoiceDraft, buyer: Buyer, division: Row | None) -> int:
         if draft.paytype:
             return draft.paytype
-        if buyer["_paytype"]:
-            return int(buyer["_paytype"])
+        if buyer.paytype:
+            return int(buyer.paytype)
         if division is not None and division.inv_paytype:
             return int(division.inv_paytype)
         return self.default_paytype

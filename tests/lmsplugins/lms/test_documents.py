@@ -546,6 +546,9 @@ def test_refuses_customers_lms_cannot_show(world):
         docs.write_invoice(conn, InvoiceDraft(bare, [world.line()], cdate=ts(2025, 1, 1)))
     with pytest.raises(docs.InvoiceError, match="does not exist"):
         docs.write_invoice(conn, InvoiceDraft(999_999, [world.line()], cdate=ts(2025, 1, 1)))
+    long_plan = world.plan("%N/" + "X" * 60, docs.YEARLY)
+    with pytest.raises(docs.InvoiceError, match="longer than"):
+        docs.write_invoice(conn, InvoiceDraft(world.customer(), [world.line()], cdate=1, numberplanid=long_plan))
     with pytest.raises(docs.InvoiceError, match="no lines"):
         docs.write_invoice(conn, InvoiceDraft(world.customer(), [], cdate=ts(2025, 1, 1)))
 
