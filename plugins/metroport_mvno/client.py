@@ -889,17 +889,21 @@ class MetroportMVNOClient:
                        ) -> Iterator[BillingRecord]:
         after = id_after
         while True:
-            got, last = yield from self._billing_page(params, after, size)
+            got, dropped, last = yield from self._billing_page(params, after, size)
+            if got == 0 and dropped:
+                raise MetroportProtocolError(
+                    f"Metroport billings: asked for records after id {after}, got only {dropped} at or below it; "
+                    "the server ignores id_after, so paging would lose records (try page_size=None)", "billings")
             if size is None or got < size:
                 return
-            if last is None or (after is not None and last <= after):
-                raise MetroportProtocolError(
-                    f"Metroport billings: a full page of {got} records did not move past id {after}", "billings")
             after = last
 
     def _billing_page(self, params: dict[str, Any], after: int | None, size: int | None
                       ) -> Iterator[BillingRecord]:
-        """One page, resumed after the last yielded record when the body breaks; returns (count, last id)."""
+        """One page, resumed after the last yielded record when the body breaks.
+
+        Returns (records yielded, records dropped as at or below ``id_after``, highest id yielded).
+        """
         call = "billings"
         delivered = 0
         last = after
@@ -907,7 +911,7 @@ class MetroportMVNOClient:
         dropped = 0
         while True:
             if size is not None and delivered >= size:
-                return delivered, last
+                return delivered, dropped, last
             query = dict(params)
             if last is not None:
                 query["id_after"] = last
@@ -920,7 +924,7 @@ class MetroportMVNOClient:
             response = self._request(call, "GET", BILLINGS_PATH, params=query, stream=True)
             try:
                 if response.status_code == 204:
-                    return delivered, last
+                    return delivered, dropped, last
                 for row in iter_rows(_JsonStream(response.iter_content(65536))):
                     try:
                         record = parse_billing(row, self.tz)
@@ -940,7 +944,7 @@ class MetroportMVNOClient:
                     yield record
                 if dropped:
                     log.warning("Metroport billings: dropped %d record(s) at or below id_after", dropped)
-                return delivered, last
+                return delivered, dropped, last
             except _BROKEN_BODY as exc:
                 if not ascending:
                     raise MetroportProtocolError(
