@@ -132,6 +132,9 @@ def make_engine(config: Config, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _on_connect(engine.dialect.name))
+    if engine.dialect.name == "mysql":
+        event.listen(engine, "commit", _release_lms_locks)
+        event.listen(engine, "rollback", _release_lms_locks)
     return engine
 
 
@@ -502,15 +505,38 @@ def lock_for_transaction(conn: Connection, handle: int) -> None:
     """Take LMS's numbered lock until the current transaction ends (``LMSDB::LockByHandle``).
 
     PostgreSQL: ``pg_advisory_xact_lock(handle)``, the very lock the LMS UI takes around invoice
-    numbering (handle 1), so our writers and LMS's never hand out the same number. MySQL: a row lock on
-    the core ``dbversion`` row, which InnoDB keeps until commit or rollback (``GET_LOCK`` is
-    session-scoped and would be released before the number is committed). SQLite: a dummy write, which
-    takes the database write lock for the rest of the transaction.
+    numbering (handle 1), so our writers and LMS's never hand out the same number. MySQL: LMS's own
+    ``GET_LOCK('<handle>')``, so we wait for the LMS invoice form and it waits for us; that lock is
+    session-scoped, so it is released when this transaction commits or rolls back, and a row lock on
+    the core ``dbversion`` row (kept by InnoDB until the transaction really ends) orders our own
+    writers to the last moment. SQLite: a dummy write, which takes the database write lock for the
+    rest of the transaction.
     """
     dialect = conn.dialect.name
     if dialect == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": handle})
     elif dialect == "mysql":
+        held: list[str] = conn.info.setdefault("lmsplugins.lms_locks", [])
+        name = str(handle)
+        if name not in held:
+            got = conn.execute(text("SELECT GET_LOCK(:n, 120)"), {"n": name}).scalar()
+            if got != 1:
+                raise LockHeld(f"LMS lock {name} is held by another session for over 120 s; try again later")
+            held.append(name)
         conn.execute(text("SELECT keyvalue FROM dbinfo WHERE keytype = 'dbversion' FOR UPDATE"))
     else:
         conn.execute(text("UPDATE dbinfo SET keyvalue = keyvalue WHERE keytype = 'dbversion'"))
+
+
+def _release_lms_locks(conn: Connection) -> None:
+    """End-of-transaction hook of MySQL engines: release the LMS locks the transaction took."""
+    held: list[str] = conn.info.get("lmsplugins.lms_locks", [])
+    if not held:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for name in held:
+            cursor.execute("SELECT RELEASE_LOCK(%s)", (name,))
+    finally:
+        cursor.close()
+    held.clear()

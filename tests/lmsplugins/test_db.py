@@ -67,3 +67,35 @@ def test_split_sql_respects_quotes_dollars_and_triggers():
     assert stmts[1].endswith("LANGUAGE plpgsql")
     assert stmts[2].startswith("CREATE TRIGGER") and stmts[2].endswith("END")
     assert stmts[3] == "SELECT 1"
+
+
+@pytest.mark.mysql
+def test_mysql_numbering_lock_waits_for_lms_get_lock(mysql_host):
+    """LMS's invoice form takes GET_LOCK('1'); our writer must wait for it and release its own at commit."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from lmsplugins.db import lock_for_transaction
+
+    engine = mysql_host.engine
+    lms = engine.connect()
+    assert lms.execute(text("SELECT GET_LOCK('1', 0)")).scalar() == 1
+    acquired: list[float] = []
+
+    def writer():
+        with engine.begin() as conn:
+            lock_for_transaction(conn, 1)
+            acquired.append(time.monotonic())
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.5)
+    assert acquired == []
+    released = time.monotonic()
+    lms.execute(text("SELECT RELEASE_LOCK('1')"))
+    thread.join(timeout=10)
+    assert acquired and acquired[0] >= released
+    assert lms.execute(text("SELECT GET_LOCK('1', 0)")).scalar() == 1  # ours was released at commit
+    lms.close()
