@@ -176,3 +176,21 @@ def set_status(
     if only_from is not None:
         stmt = stmt.where(customers.c.status.in_(list(only_from)))
     return conn.execute(stmt.values(status=status)).rowcount or 0
+
+
+def bind_extids(conn: Connection, bindings: Iterable[tuple[int, str]], serviceproviderid: int | None) -> int:
+    """Insert many (customer id, extid) bindings with one provider in one bulk statement; the caller
+    has checked that none exists yet (matching jobs bind thousands at once). Returns the count."""
+    rows = [{"customerid": cid, "extid": extid, "serviceproviderid": serviceproviderid} for cid, extid in bindings]
+    if rows:
+        conn.execute(customerextids.insert(), rows)
+    return len(rows)
+
+
+def extid_owners(conn: Connection, serviceproviderid: int) -> dict[str, list[int]]:
+    """extid -> the customers holding it with this provider (normally one; more is a data error)."""
+    result: dict[str, list[int]] = defaultdict(list)
+    for customer_id, values in extids(conn, serviceproviderid).items():
+        for value in values:
+            result[value].append(customer_id)
+    return dict(result)

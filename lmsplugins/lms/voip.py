@@ -9,15 +9,24 @@ duplicating them, and memory stays flat whatever the number of rows.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from lmsplugins.db import bulk_insert, upsert
-from lmsplugins.lms.tables import voip_cdr, voip_number_assignments, voip_numbers, voipaccounts
+from lmsplugins.lms.tables import (
+    assignments,
+    tariffassignments,
+    tariffs,
+    tarifftags,
+    voip_cdr,
+    voip_number_assignments,
+    voip_numbers,
+    voipaccounts,
+)
 
 DIRECTION_INCOMING, DIRECTION_OUTGOING = 1, 2
 TYPE_VOICE, TYPE_SMS, TYPE_MMS, TYPE_DATA, TYPE_VIDEO = 0, 1, 2, 3, 4
@@ -279,3 +288,197 @@ def iter_cdrs(conn: Connection, account_id: int, start: int, end: int) -> Iterat
         .order_by(c.c.call_start_time)
     )
     yield from conn.execute(query).mappings()
+
+
+# --------------------------------------------------------------------------------------------------
+# Provider-scoped helpers (a provider's accounts are those with its ``serviceproviderid``). Scopes are
+# subqueries, not id lists, so a provider with 100,000 accounts never builds a 100,000-item IN list.
+
+
+def provider_account_ids(serviceproviderid: int, owner_id: int | None = None) -> Select:
+    """``SELECT id FROM voipaccounts`` of one provider (and one owner), for use as an IN subquery."""
+    a = voipaccounts
+    query = select(a.c.id).where(a.c.serviceproviderid == serviceproviderid)
+    if owner_id is not None:
+        query = query.where(a.c.ownerid == owner_id)
+    return query
+
+
+def _provider_cdr_scope(start: int, end: int, serviceproviderid: int, owner_id: int | None) -> Any:
+    c = voip_cdr
+    ids = provider_account_ids(serviceproviderid, owner_id)
+    return and_(
+        c.c.call_start_time >= start,
+        c.c.call_start_time <= end,
+        or_(c.c.callervoipaccountid.in_(ids), c.c.calleevoipaccountid.in_(ids)),
+    )
+
+
+def provider_numbers(
+    conn: Connection, serviceproviderid: int, owner_id: int | None = None
+) -> dict[str, tuple[int, int | None]]:
+    """phone -> (voip account id, owner) for the accounts of one provider (and one owner)."""
+    n, a = voip_numbers, voipaccounts
+    query = (
+        select(n.c.phone, a.c.id, a.c.ownerid)
+        .join(a, a.c.id == n.c.voip_account_id)
+        .where(a.c.serviceproviderid == serviceproviderid)
+    )
+    if owner_id is not None:
+        query = query.where(a.c.ownerid == owner_id)
+    return {r.phone: (r.id, r.ownerid) for r in conn.execute(query)}
+
+
+def count_provider_cdrs(
+    conn: Connection, start: int, end: int, serviceproviderid: int, owner_id: int | None = None
+) -> int:
+    """CDRs with call_start_time in [start, end] where a provider account is caller or callee."""
+    scope = _provider_cdr_scope(start, end, serviceproviderid, owner_id)
+    return int(conn.execute(select(func.count()).select_from(voip_cdr).where(scope)).scalar() or 0)
+
+
+def delete_provider_cdrs(
+    conn: Connection, start: int, end: int, serviceproviderid: int, owner_id: int | None = None
+) -> int:
+    """Delete the CDRs of :func:`count_provider_cdrs`'s scope; returns how many went."""
+    scope = _provider_cdr_scope(start, end, serviceproviderid, owner_id)
+    return conn.execute(voip_cdr.delete().where(scope)).rowcount or 0
+
+
+def purge_provider_cdrs(
+    conn: Connection,
+    start: int,
+    end: int,
+    serviceproviderid: int,
+    keep: Mapping[int, Container[str]],
+    owner_id: int | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Delete in-scope CDRs whose uniqueid is not in ``keep[direction]``: what a re-import no longer
+    returned. The scope is streamed and deleted by id in batches, so memory is the caller's *keep*."""
+    c = voip_cdr
+    scope = _provider_cdr_scope(start, end, serviceproviderid, owner_id)
+    doomed: list[int] = []
+    empty: frozenset[str] = frozenset()
+    query = select(c.c.id, c.c.direction, c.c.uniqueid).where(scope).execution_options(yield_per=20000)
+    for row in conn.execute(query):
+        if row.uniqueid not in keep.get(row.direction, empty):
+            doomed.append(row.id)
+    deleted = 0
+    for i in range(0, len(doomed), batch_size):
+        deleted += conn.execute(c.delete().where(c.c.id.in_(doomed[i : i + batch_size]))).rowcount or 0
+    return deleted
+
+
+def last_provider_cdr(
+    conn: Connection, serviceproviderid: int, since: int, owner_id: int | None = None, incremental: int = 0
+) -> tuple[int, int] | None:
+    """(highest uniqueid compared as a NUMBER, its call_start_time) among the provider's CDRs started
+    after *since*, or None.
+
+    ``uniqueid`` is varchar, so ``MAX(uniqueid)`` is lexicographic ("999" > "1000") and would send an
+    incremental import back to an old id (spec metroport_mvno §8.5). Ordering by length, then text,
+    is the numeric order for digit strings without leading zeros on every engine; rows that are not
+    digit strings are skipped.
+    """
+    c = voip_cdr
+    ids = provider_account_ids(serviceproviderid, owner_id)
+    query = (
+        select(c.c.uniqueid, c.c.call_start_time)
+        .where(
+            c.c.call_start_time > since,
+            c.c.incremental == incremental,
+            or_(c.c.callervoipaccountid.in_(ids), c.c.calleevoipaccountid.in_(ids)),
+        )
+        .order_by(func.length(c.c.uniqueid).desc(), c.c.uniqueid.desc())
+    )
+    for row in conn.execute(query.limit(50)):
+        text = str(row.uniqueid)
+        if text.isdigit() and (text == "0" or not text.startswith("0")):
+            return int(text), int(row.call_start_time)
+    return None
+
+
+def last_provider_cdr_start(
+    conn: Connection, serviceproviderid: int, since: int, owner_id: int | None = None
+) -> int | None:
+    """Latest call_start_time (>= *since*) of the provider's CDRs, for incremental imports by time."""
+    c = voip_cdr
+    ids = provider_account_ids(serviceproviderid, owner_id)
+    found = conn.execute(
+        select(func.max(c.c.call_start_time)).where(
+            c.c.call_start_time >= since, or_(c.c.callervoipaccountid.in_(ids), c.c.calleevoipaccountid.in_(ids))
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def customer_accounts(conn: Connection, owner_ids: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
+    """owner -> its VoIP accounts (dicts of every column) with ``numbers``: [(number id, phone)] in
+    number_index order; like LMS's ``getCustomerVoipAccounts``, for many customers in two queries."""
+    a, n = voipaccounts, voip_numbers
+    query = select(a).order_by(a.c.login, a.c.id)
+    ids = None if owner_ids is None else list(owner_ids)
+    if ids is not None:
+        if not ids:
+            return {}
+        query = query.where(a.c.ownerid.in_(ids))
+    accounts = {r["id"]: {**r, "numbers": []} for r in conn.execute(query).mappings()}
+    nquery = select(n.c.id, n.c.voip_account_id, n.c.phone).order_by(n.c.voip_account_id, n.c.number_index, n.c.id)
+    if ids is not None:
+        nquery = nquery.where(n.c.voip_account_id.in_(select(a.c.id).where(a.c.ownerid.in_(ids))))
+    for row in conn.execute(nquery):
+        if row.voip_account_id in accounts:
+            accounts[row.voip_account_id]["numbers"].append((row.id, row.phone))
+    result: dict[int, list[dict[str, Any]]] = {}
+    for account in accounts.values():
+        result.setdefault(account["ownerid"], []).append(account)
+    return result
+
+
+def replace_number(conn: Connection, account_id: int, old_phone: str, new_phone: str) -> bool:
+    """Change one number of an account in place, so its row id, ``tariff_id``, ``info`` and
+    ``voip_number_assignments`` links survive (a provider renumbered the SIM)."""
+    n = voip_numbers
+    done = conn.execute(
+        n.update().where(n.c.voip_account_id == account_id, n.c.phone == old_phone).values(phone=new_phone)
+    ).rowcount
+    return bool(done)
+
+
+def phone_tariff_assignments(
+    conn: Connection, tag: str, start: int, end: int, customer_ids: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """Assignments of tariffs tagged *tag* (case-insensitive) that are committed, not suspended and
+    overlap [start, end]: what lms-payments would bill. Dicts of assignment id, customerid, tariffid,
+    tariff type and flags (flag 16: net prices), ordered by customer and assignment id."""
+    s, t, ta, tg = assignments, tariffs, tariffassignments, tarifftags
+    query = (
+        select(s.c.id, s.c.customerid, s.c.tariffid, t.c.type, t.c.flags)
+        .join(t, t.c.id == s.c.tariffid)
+        .join(ta, ta.c.tariffid == t.c.id)
+        .join(tg, tg.c.id == ta.c.tarifftagid)
+        .where(
+            func.lower(tg.c.name) == tag.lower(),
+            s.c.suspended == 0,
+            s.c.commited == 1,
+            s.c.datefrom <= end,
+            or_(s.c.dateto == 0, s.c.dateto >= start),
+        )
+        .order_by(s.c.customerid, s.c.id)
+    )
+    if customer_ids is not None:
+        query = query.where(s.c.customerid.in_(list(customer_ids)))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def number_assignments(conn: Connection, number_ids: Iterable[int]) -> dict[int, list[int]]:
+    """number id -> the assignment ids it is linked to (``voip_number_assignments``)."""
+    ids = list(number_ids)
+    result: dict[int, list[int]] = {i: [] for i in ids}
+    va = voip_number_assignments
+    for i in range(0, len(ids), 1000):
+        part = ids[i : i + 1000]
+        for row in conn.execute(select(va.c.number_id, va.c.assignment_id).where(va.c.number_id.in_(part))):
+            result[row.number_id].append(row.assignment_id)
+    return result

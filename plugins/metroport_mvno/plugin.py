@@ -1,0 +1,129 @@
+"""Declaration of the Metroport MVNO plugin, the drop-in for PHP's LMSMetroportMVNOPlugin (spec metroport_mvno.md).
+
+The settings are the PHP plugin's four keys in section ``metroportmvno`` with its defaults, plus what the
+Python side needs to run unattended and safely: TLS verification (the PHP plugin turned it off; here it
+is on unless switched off), the time zone of the API's wall-clock dates (PHP used its implicit default),
+and the invoicing path (``link_numbers``), which the PHP plugin left to the operator's hands.
+
+The web part (``blueprint``, ``menu``, ``panels``) is added later by the web side; every extension
+point is a small factory, so adding one is a keyword here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lmsplugins.plugin import DemoContext, Permission, Plugin, Setting
+
+if TYPE_CHECKING:
+    from lmsplugins.host import Host
+
+PROVIDER_NAME = "Metroport MVNO"
+DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
+DEFAULT_TAG = "metroport-mvno"
+PLACEHOLDERS = {"api_login": "api_login", "api_password": "api_password"}
+"""What the PHP install SQL seeds into ``uiconfig`` for the credentials (spec §3, §8.1)."""
+
+
+def _cli() -> Any:
+    from .jobs import cli
+
+    return cli
+
+
+def _simulator(**kwargs: Any) -> Any:
+    from .simulator import make_app
+
+    return make_app(**kwargs)
+
+
+def _demo(ctx: DemoContext) -> None:
+    """Point the settings at the simulator, then run a full sync of the previous month."""
+    for key, value in (
+        ("metroportmvno.api_url", (ctx.simulator_url or "").rstrip("/")),
+        ("metroportmvno.api_login", "api-operator"),
+        ("metroportmvno.api_password", "api-secret"),
+        ("metroportmvno.link_numbers", "1"),
+    ):
+        ctx.set_setting(key, value)
+    ctx.run(["metroport-mvno", "sync", "--customers", "--accounts"])
+    ctx.run(["metroport-mvno", "sync", "--billings", "--chunk-size=7", "--chunking"])
+
+
+def _checks(host: Host) -> list[str]:
+    """Spec §8.1: enabled ``uiconfig`` rows for the credentials override lms.ini (LMS gives uiconfig the
+    last word), so the PHP install's placeholder rows silently replace the real login from lms.ini."""
+    from lmsplugins.lms.settings import read_uiconfig
+
+    warnings: list[str] = []
+    with host.engine.connect() as conn:
+        for var, placeholder in PLACEHOLDERS.items():
+            key = f"metroportmvno.{var}"
+            rows = [r for r in read_uiconfig(conn, key) if not r["disabled"]]
+            stale = [r for r in rows if (r["value"] or "").strip() == placeholder]
+            if stale:
+                ids = ", ".join(f"#{r['id']}" for r in stale)
+                warnings.append(
+                    f"uiconfig row(s) {ids} set {key} to the placeholder {placeholder!r} left by the PHP plugin's "
+                    "install; uiconfig overrides lms.ini, so the real value in lms.ini is ignored. Set the real "
+                    "value in that row, or disable or delete it"
+                )
+            ini_value = host.ini_config.get(key)
+            others = [r for r in rows if r not in stale and ini_value is not None and r["value"] != ini_value]
+            if others:
+                ids = ", ".join(f"#{r['id']}" for r in others)
+                warnings.append(f"uiconfig row(s) {ids} override {key} of lms.ini with a different value")
+        from lmsplugins.lms.customers import service_provider_id
+
+        if service_provider_id(conn, PROVIDER_NAME) is None:
+            warnings.append(f"service provider {PROVIDER_NAME!r} is missing; run 'lmsplugins db upgrade'")
+    return warnings
+
+
+plugin = Plugin(
+    name="metroport_mvno",
+    title="Metroport MVNO",
+    lms_class="LMSMetroportMVNOPlugin",
+    version="1.2.0",
+    db_version="2023050400",
+    description="Mobile (MVNO) subscribers of Metroport MMSC: customer binding, SIM accounts, billing records.",
+    settings=[
+        Setting("metroportmvno.api_url", "str", default=DEFAULT_API_URL, description="API base URL"),
+        Setting("metroportmvno.api_login", "str", default="", description="API login"),
+        Setting("metroportmvno.api_password", "str", default="", secret=True, description="API password"),
+        Setting(
+            "metroportmvno.tariff_tag",
+            "str",
+            default=DEFAULT_TAG,
+            description="Tariff tag of MVNO tariffs: their customers' records are imported",
+        ),
+        Setting(
+            "metroportmvno.verify_tls",
+            "bool",
+            default=True,
+            description="Verify the API's TLS certificate (the PHP plugin never did)",
+        ),
+        Setting(
+            "metroportmvno.timezone",
+            "str",
+            default="Europe/Warsaw",
+            description="Time zone of the API's dates (period bounds and call dates)",
+        ),
+        Setting(
+            "metroportmvno.link_numbers",
+            "bool",
+            default=False,
+            description="Link synchronized numbers to the customer's MVNO-tagged phone tariff assignment, so "
+            "lms-payments invoices the imported records",
+        ),
+    ],
+    permissions=[
+        Permission("metroportmvno_read", "Metroport MVNO: read"),
+        Permission("metroportmvno_manage", "Metroport MVNO: manage (synchronize, upload price lists)"),
+    ],
+    cli=_cli,
+    simulator=_simulator,
+    demo=_demo,
+    checks=_checks,
+    bin_scripts={"lms-metroportmvno-sync": ["metroport-mvno", "sync"]},
+)
