@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, SmallInteger, String, Table, Text, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from lmsplugins.db import upsert
 
@@ -43,6 +43,18 @@ state = Table(
 HOST_TABLES = (job_runs, state)
 
 
+def get_value(conn: Connection, name: str) -> str | None:
+    """A state value read on the caller's connection (inside its transaction)."""
+    value = conn.execute(select(state.c.value).where(state.c.name == name)).scalar()
+    return value or None
+
+
+def put_value(conn: Connection, name: str, value: str | None) -> None:
+    """Write a state value on the caller's connection: it commits or rolls back with the caller's
+    work, which makes it a re-run guard for jobs (e.g. "these lines were already appended")."""
+    upsert(conn, state, [{"name": name, "value": value or "", "mtime": int(time.time())}], ["name"])
+
+
 class DbState:
     """A named value in ``lmsplugins_state``, committed at once (e.g. a provider session id)."""
 
@@ -52,9 +64,8 @@ class DbState:
 
     def get(self) -> str | None:
         with self.engine.connect() as conn:
-            value = conn.execute(select(state.c.value).where(state.c.name == self.name)).scalar()
-        return value or None
+            return get_value(conn, self.name)
 
     def set(self, value: str | None) -> None:
         with self.engine.begin() as conn:
-            upsert(conn, state, [{"name": self.name, "value": value or "", "mtime": int(time.time())}], ["name"])
+            put_value(conn, self.name, value)

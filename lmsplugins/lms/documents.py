@@ -484,6 +484,44 @@ class WrittenInvoice:
     cash_ids: tuple[int, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class AppendedLines:
+    """The outcome of :meth:`InvoiceWriter.append`: the new item ids and the gross amount added."""
+
+    docid: int
+    itemids: tuple[int, ...]
+    total: Decimal
+    cash_ids: tuple[int, ...] = field(default=())
+
+
+def _for_update(conn: Connection, query: Select) -> Select:
+    return query if conn.dialect.name == "sqlite" else query.with_for_update()
+
+
+def latest_invoice(
+    conn: Connection,
+    customerid: int,
+    sdate_from: int,
+    sdate_to: int,
+    numberplanid: int | None = None,
+    doctype: int = DOC_INVOICE,
+) -> int | None:
+    """The customer's newest not-cancelled document of *doctype* and plan with ``sdate`` in
+    [*sdate_from*, *sdate_to*], or ``None``: the invoice an append-mode job adds its lines to.
+    *numberplanid* ``None`` matches documents numbered without a plan."""
+    d = documents
+    plan = d.c.numberplanid.is_(None) if not numberplanid else d.c.numberplanid == numberplanid
+    query = (
+        select(d.c.id)
+        .where(d.c.customerid == customerid, d.c.type == doctype, d.c.cancelled == 0, plan)
+        .where(d.c.sdate >= sdate_from, d.c.sdate <= sdate_to)
+        .order_by(d.c.cdate.desc(), d.c.id.desc())
+        .limit(1)
+    )
+    found = conn.execute(_locking(conn, query)).scalar()
+    return None if found is None else int(found)
+
+
 def find_invoice(
     conn: Connection,
     customerid: int,
@@ -726,12 +764,85 @@ class InvoiceWriter:
         }
         docid = int(conn.execute(documents.insert().values(**values)).inserted_primary_key[0])
 
-        net_priced = bool(draft.flags & DOC_FLAG_NET_ACCOUNT)
-        rates = self._tax_rates(conn, {line.taxid for line in draft.lines}) if net_priced else {}
+        contents, charges, total = self._line_rows(
+            conn,
+            docid,
+            1,
+            draft.lines,
+            draft.flags,
+            draft.cdate,
+            draft.customerid,
+            draft.userid,
+            currency,
+            currencyvalue,
+        )
+        conn.execute(invoicecontents.insert(), contents)
+        cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
+        return WrittenInvoice(docid, number, fullnumber, planid, draft.cdate, total, cash_ids)
+
+    def append(
+        self, conn: Connection, docid: int, lines: Sequence[InvoiceLine], userid: int | None = None
+    ) -> AppendedLines:
+        """Add *lines* to an issued invoice, as LMS's ``add_new_invoices=false`` mode of the Hiperus
+        script did: item ids continue after the last one, and each line's charge is booked at the
+        invoice's ``cdate`` in its currency, so the balance and the document stay consistent. The
+        document row is locked for the rest of the transaction; a cancelled document is refused.
+        """
+        if not lines:
+            raise InvoiceError(f"nothing to append to document {docid}")
+        d = documents
+        doc = conn.execute(
+            _for_update(
+                conn,
+                select(
+                    d.c.id, d.c.customerid, d.c.cdate, d.c.flags, d.c.cancelled, d.c.currency, d.c.currencyvalue
+                ).where(d.c.id == docid),
+            )
+        ).first()
+        if doc is None:
+            raise InvoiceError(f"document {docid} does not exist")
+        if doc.cancelled:
+            raise InvoiceError(f"document {docid} is cancelled; lines cannot be added to it")
+        last = conn.execute(select(func.max(invoicecontents.c.itemid)).where(invoicecontents.c.docid == docid)).scalar()
+        first = int(last or 0) + 1
+        currency = doc.currency or self.default_currency
+        currencyvalue = to_decimal(doc.currencyvalue if doc.currencyvalue is not None else 1)
+        contents, charges, total = self._line_rows(
+            conn,
+            docid,
+            first,
+            lines,
+            int(doc.flags or 0),
+            int(doc.cdate),
+            int(doc.customerid),
+            userid,
+            currency,
+            currencyvalue,
+        )
+        conn.execute(invoicecontents.insert(), contents)
+        cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
+        return AppendedLines(docid, tuple(range(first, first + len(lines))), total, cash_ids)
+
+    def _line_rows(
+        self,
+        conn: Connection,
+        docid: int,
+        first_itemid: int,
+        lines: Sequence[InvoiceLine],
+        flags: int,
+        cdate: int,
+        customerid: int,
+        userid: int | None,
+        currency: str,
+        currencyvalue: Decimal,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Decimal]:
+        """``invoicecontents`` rows and their ``cash`` charges for *lines*, and the gross total."""
+        net_priced = bool(flags & DOC_FLAG_NET_ACCOUNT)
+        rates = self._tax_rates(conn, {line.taxid for line in lines}) if net_priced else {}
         contents: list[dict[str, Any]] = []
         charges: list[dict[str, Any]] = []
         total = Decimal(0)
-        for itemid, line in enumerate(draft.lines, start=1):
+        for itemid, line in enumerate(lines, start=first_itemid):
             gross = line_gross(line, net_priced, rates.get(line.taxid, Decimal(0)))
             total += gross
             contents.append(
@@ -753,13 +864,13 @@ class InvoiceWriter:
             )
             charges.append(
                 {
-                    "time": draft.cdate,
+                    "time": cdate,
                     "type": 0,
                     "servicetype": line.servicetype,
-                    "userid": draft.userid,
+                    "userid": userid,
                     "value": -gross,
                     "taxid": line.taxid,
-                    "customerid": draft.customerid,
+                    "customerid": customerid,
                     "comment": line.description,
                     "docid": docid,
                     "itemid": itemid,
@@ -767,9 +878,7 @@ class InvoiceWriter:
                     "currencyvalue": currencyvalue,
                 }
             )
-        conn.execute(invoicecontents.insert(), contents)
-        cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
-        return WrittenInvoice(docid, number, fullnumber, planid, draft.cdate, total, cash_ids)
+        return contents, charges, total
 
     def _paytime(self, draft: InvoiceDraft, buyer: Buyer, division: Row | None) -> int:
         if draft.paytime is not None:
@@ -798,3 +907,14 @@ class InvoiceWriter:
 def write_invoice(conn: Connection, draft: InvoiceDraft, writer: InvoiceWriter | None = None) -> WrittenInvoice:
     """Write *draft* with *writer*'s defaults (LMS's own when None) inside the caller's transaction."""
     return (writer or InvoiceWriter()).write(conn, draft)
+
+
+def append_lines(
+    conn: Connection,
+    docid: int,
+    lines: Sequence[InvoiceLine],
+    userid: int | None = None,
+    writer: InvoiceWriter | None = None,
+) -> AppendedLines:
+    """Append *lines* to invoice *docid* inside the caller's transaction (see :meth:`InvoiceWriter.append`)."""
+    return (writer or InvoiceWriter()).append(conn, docid, lines, userid)

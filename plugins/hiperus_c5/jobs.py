@@ -32,6 +32,7 @@ from lmsplugins.errors import ConfigError, UsageError
 from lmsplugins.host import Host
 from lmsplugins.jobs import Job, run_job
 from lmsplugins.lms.settings import write_uiconfig
+from lmsplugins.store import get_value, put_value
 
 from . import mapping
 from .client import CALLTYPES, HiperusClient
@@ -569,6 +570,21 @@ the same month creates nothing (in both hiperus_c5.add_new_invoices modes); an a
 linked to an existing LMS customer is reported (exit 1) while the others are invoiced."""
 
 
+def _invoice_to_append_to(
+    conn: Any, documents: Any, customer_id: int, plan_id: int | None, month_start: int, now_ts: int
+) -> int | None:
+    """The invoice ``add_new_invoices = false`` appends to: the customer's newest one of the plan the
+    job would number with, issued (sale date) from the 1st of this month until now."""
+    from lmsplugins.lms.tables import customers
+
+    if plan_id is None:
+        cust = conn.execute(
+            select(customers.c.divisionid, customers.c.type).where(customers.c.id == customer_id)
+        ).first()
+        plan_id = documents.default_plan(conn, documents.DOC_INVOICE, now_ts, cust.divisionid, cust.type)
+    return documents.latest_invoice(conn, customer_id, month_start, now_ts, numberplanid=plan_id)
+
+
 def invoice_extid(account_id: int, year: int, month: int) -> str:
     """``documents.extid`` of the invoice of one account and month: the idempotency key of a re-run."""
     return f"hiperus_c5:{account_id}:{year:04d}-{month:02d}"
@@ -656,12 +672,9 @@ def run_invoice(
         if not plans:
             job.info(f"no charges to invoice for {opts.year}-{opts.month:02d}")
             return
-        if not settings["hiperus_c5.add_new_invoices"]:
-            job.warn(
-                "hiperus_c5.add_new_invoices = false (append to this month's invoice) is not supported yet: the "
-                "host's invoice writer has no append operation; a separate invoice is written instead"
-            )
+        append_mode = not settings["hiperus_c5.add_new_invoices"]
         now_ts = int(now.timestamp())
+        month_start = int(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
         plan_id = settings["hiperus_c5.numberplanid"]
         for plan in plans:
             if plan.customer_id is None or plan.customer_id not in linked:
@@ -684,9 +697,19 @@ def run_invoice(
                 for line in plan.lines
             ]
             with job.chunk() as conn:
-                if documents.find_invoice(conn, plan.customer_id, extid) is not None:
+                appended_key = f"hiperus_c5.appended:{extid.split(':', 1)[1]}"
+                if documents.find_invoice(conn, plan.customer_id, extid) is not None or get_value(conn, appended_key):
                     job.count("already_invoiced")
                     continue
+                if append_mode:
+                    target = _invoice_to_append_to(conn, documents, plan.customer_id, plan_id, month_start, now_ts)
+                    if target is not None:
+                        added = documents.append_lines(conn, target, lines)
+                        put_value(conn, appended_key, str(target))
+                        job.info(f"account {plan.account_id}: {added.total} zł added to document {target}")
+                        job.count("appended")
+                        job.count("lines", len(lines))
+                        continue
                 draft = documents.InvoiceDraft(
                     customerid=plan.customer_id,
                     lines=lines,

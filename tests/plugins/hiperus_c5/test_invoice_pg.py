@@ -71,3 +71,37 @@ def test_invoices_match_lms_views_and_rerun_creates_nothing(pg_env, add_new):
     assert second.exit_code == result.exit_code
     assert env.sql("SELECT COUNT(*) FROM documents")[0][0] == docs_before + len(plans)
     assert env.sql("SELECT COUNT(*) FROM cash")[0][0] == cash_before + sum(len(p.lines) for p in plans)
+
+
+def test_append_mode_adds_lines_to_this_months_invoice_once(pg_env):
+    from lmsplugins.lms import documents
+    from lmsplugins.lms.documents import InvoiceDraft, InvoiceLine
+
+    env = pg_env
+    env.host.set_uiconfig("hiperus_c5.add_new_invoices", "false")
+    assert env.run("import", "-a").exit_code == 0
+    assert env.run("import", "-b", "-Y", "all", "-S", "all", "-F", "2024/02/01", "-T", "2024/02/29").exit_code == 0
+    plans = [p for p in _expected(env) if p.customer_id is not None]
+    assert len(plans) >= 2
+    target = plans[0]
+    taxid = env.sql("SELECT id FROM taxes WHERE value = 23 ORDER BY id")[0][0]
+    cdate = int(env.sql("SELECT EXTRACT(EPOCH FROM TIMESTAMPTZ '2024-03-02 10:00 Europe/Warsaw')")[0][0])
+    with env.host.engine.begin() as conn:
+        existing = documents.write_invoice(
+            conn, InvoiceDraft(target.customer_id, [InvoiceLine("Internet", Decimal("69.00"), taxid)], cdate=cdate)
+        )
+    docs_before = env.sql("SELECT COUNT(*) FROM documents")[0][0]
+    env.run("invoice", "-f", "2024/03/05")
+    items = env.sql("SELECT itemid FROM invoicecontents WHERE docid = :d ORDER BY itemid", d=existing.id)
+    assert [i for (i,) in items] == list(range(1, 2 + len(target.lines)))
+    appended = env.sql("SELECT SUM(value) FROM cash WHERE docid = :d AND itemid > 1", d=existing.id)[0][0]
+    assert appended == -target.total
+    assert env.sql("SELECT DISTINCT time FROM cash WHERE docid = :d", d=existing.id) == [(cdate,)]
+    others = {p.customer_id for p in plans[1:]} - {target.customer_id}
+    created = env.sql("SELECT COUNT(*) FROM documents")[0][0] - docs_before
+    assert created == len([p for p in plans[1:] if p.customer_id in others])
+    env.run("invoice", "-f", "2024/03/20")
+    assert env.sql("SELECT COUNT(*) FROM documents")[0][0] == docs_before + created
+    assert env.sql("SELECT COUNT(*) FROM invoicecontents WHERE docid = :d", d=existing.id)[0][0] == 1 + len(
+        target.lines
+    )
