@@ -16,8 +16,8 @@ INSERT INTO tarifftags (name)
 SELECT 'metroport-mvno' FROM DUAL
 WHERE NOT EXISTS (SELECT 1 FROM tarifftags WHERE LOWER(name) = 'metroport-mvno');
 
-INSERT INTO tariffs (name, type, taxid)
-SELECT 'METROPORT MVNO', 4, t.id FROM taxes t
+INSERT INTO tariffs (name, type, taxid, description)
+SELECT 'METROPORT MVNO', 4, t.id, '' FROM taxes t
 WHERE t.value = 23.0
   AND t.validfrom <= UNIX_TIMESTAMP()
   AND (t.validto = 0 OR t.validto >= UNIX_TIMESTAMP())

@@ -15,8 +15,8 @@ INSERT INTO tarifftags (name)
 SELECT 'metroport-mvno'
 WHERE NOT EXISTS (SELECT 1 FROM tarifftags WHERE LOWER(name) = 'metroport-mvno');
 
-INSERT INTO tariffs (name, type, taxid)
-SELECT 'METROPORT MVNO', 4, t.id FROM taxes t
+INSERT INTO tariffs (name, type, taxid, description)
+SELECT 'METROPORT MVNO', 4, t.id, '' FROM taxes t
 WHERE t.value = 23.0
   AND t.validfrom <= EXTRACT(EPOCH FROM CURRENT_TIMESTAMP(0))::integer
   AND (t.validto = 0 OR t.validto >= EXTRACT(EPOCH FROM CURRENT_TIMESTAMP(0))::integer)
