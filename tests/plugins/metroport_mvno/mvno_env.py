@@ -31,8 +31,7 @@ class Env:
     ini: Path
 
     def run(self, *args: str) -> Result:
-        return CliRunner().invoke(main, ["-C", str(self.ini), "metroport-mvno", "sync", *args],
-                                  catch_exceptions=False)
+        return CliRunner().invoke(main, ["-C", str(self.ini), "metroport-mvno", "sync", *args], catch_exceptions=False)
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
         with self.host.engine.begin() as conn:
@@ -70,7 +69,9 @@ def ensure_tariff(host: Host) -> int:
         tax = conn.execute(select(t.taxes.c.id).where(t.taxes.c.value == 23)).scalar()
         if tax is None:
             tax = conn.execute(t.taxes.insert().values(value=23, taxed=1, label="23%")).inserted_primary_key[0]
-        tariff = conn.execute(t.tariffs.insert().values(name="METROPORT MVNO", type=4, taxid=tax)).inserted_primary_key[0]
+        tariff = conn.execute(t.tariffs.insert().values(name="METROPORT MVNO", type=4, taxid=tax)).inserted_primary_key[
+            0
+        ]
         tag = conn.execute(select(t.tarifftags.c.id).where(t.tarifftags.c.name == "metroport-mvno")).scalar()
         conn.execute(t.tariffassignments.insert().values(tariffid=tariff, tarifftagid=tag))
         return int(tariff)
@@ -78,18 +79,43 @@ def ensure_tariff(host: Host) -> int:
 
 def add_customer(host: Host, lastname: str, ten: str = "", ssn: str = "", icn: str = "", **extra: Any) -> int:
     with host.engine.begin() as conn:
-        return int(conn.execute(t.customers.insert().values(
-            lastname=lastname, name="", ten=ten, ssn=ssn, icn=icn, status=3, type=0, deleted=0,
-            creationdate=0, moddate=0, **extra)).inserted_primary_key[0])
+        return int(
+            conn.execute(
+                t.customers.insert().values(
+                    lastname=lastname,
+                    name="",
+                    ten=ten,
+                    ssn=ssn,
+                    icn=icn,
+                    status=3,
+                    type=0,
+                    deleted=0,
+                    creationdate=0,
+                    moddate=0,
+                    **extra,
+                )
+            ).inserted_primary_key[0]
+        )
 
 
 def assign(host: Host, customer_id: int, tariff_id: int, flags: int | None = None) -> int:
     with host.engine.begin() as conn:
         if flags is not None:
             conn.execute(t.tariffs.update().where(t.tariffs.c.id == tariff_id).values(flags=flags))
-        return int(conn.execute(t.assignments.insert().values(
-            tariffid=tariff_id, customerid=customer_id, period=3, at=1, datefrom=0, dateto=0, commited=1,
-            suspended=0)).inserted_primary_key[0])
+        return int(
+            conn.execute(
+                t.assignments.insert().values(
+                    tariffid=tariff_id,
+                    customerid=customer_id,
+                    period=3,
+                    at=1,
+                    datefrom=0,
+                    dateto=0,
+                    commited=1,
+                    suspended=0,
+                )
+            ).inserted_primary_key[0]
+        )
 
 
 def seed_customers(env: Env, assign_tariff: bool = True) -> dict[int, int]:
@@ -105,8 +131,13 @@ def seed_customers(env: Env, assign_tariff: bool = True) -> dict[int, int]:
         if key in seen:
             result[user["id"]] = seen[key]
             continue
-        cid = add_customer(env.host, f"CUSTOMER {user['id']}", ten=user["_nip"] or "", ssn=user["_pesel"] or "",
-                           icn=user["_card"] or "")
+        cid = add_customer(
+            env.host,
+            f"CUSTOMER {user['id']}",
+            ten=user["_nip"] or "",
+            ssn=user["_pesel"] or "",
+            icn=user["_card"] or "",
+        )
         if assign_tariff:
             assign(env.host, cid, tariff)
         seen[key] = cid
@@ -114,15 +145,30 @@ def seed_customers(env: Env, assign_tariff: bool = True) -> dict[int, int]:
     return result
 
 
-def make_env(host: Host, *, install: bool = True, users: int = 12, mobiles_per_user: int = 2,
-             billings: int = 48, epoch: datetime | None = None, settings: dict[str, str] | None = None,
-             **sim_options: Any) -> Env:
+def make_env(
+    host: Host,
+    *,
+    install: bool = True,
+    users: int = 12,
+    mobiles_per_user: int = 2,
+    billings: int = 48,
+    epoch: datetime | None = None,
+    settings: dict[str, str] | None = None,
+    **sim_options: Any,
+) -> Env:
     if install:
         dbs.install(host, "metroport_mvno")
     if epoch is not None:
         sim_options["epoch"] = epoch
-    sim = make_app(seed=3, users=users, mobiles_per_user=mobiles_per_user, billings=billings, login=LOGIN,
-                   password=PASSWORD, **sim_options)
+    sim = make_app(
+        seed=3,
+        users=users,
+        mobiles_per_user=mobiles_per_user,
+        billings=billings,
+        login=LOGIN,
+        password=PASSWORD,
+        **sim_options,
+    )
     server = serve(sim)
     values = {"api_url": server.url, "api_login": LOGIN, "api_password": PASSWORD, **(settings or {})}
     for key, value in values.items():

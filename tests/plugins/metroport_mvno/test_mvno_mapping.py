@@ -17,10 +17,21 @@ WAW = ZoneInfo("Europe/Warsaw")
 
 
 def rec(**kw) -> BillingRecord:
-    base = dict(id=7, src="48510000000", dst="48600111222", ano="510000000", calldate=datetime(2023, 7, 1, 12),
-                billingfield="duration", duration=61, datatransfer=None, msg=None,
-                retail_totalnetto=Decimal("0.10"), retail_vat=Decimal("1.23"), traffic_types_id=11,
-                category_name="Krajowe")
+    base = dict(
+        id=7,
+        src="48510000000",
+        dst="48600111222",
+        ano="510000000",
+        calldate=datetime(2023, 7, 1, 12),
+        billingfield="duration",
+        duration=61,
+        datatransfer=None,
+        msg=None,
+        retail_totalnetto=Decimal("0.10"),
+        retail_vat=Decimal("1.23"),
+        traffic_types_id=11,
+        category_name="Krajowe",
+    )
     base.update(kw)
     return BillingRecord(**base)
 
@@ -102,8 +113,14 @@ def mobile(status="active", confirmed=True, ano="510000000", mid=77) -> MobileAc
 
 
 def acc(aid=1, owner=1, extid=None, numbers=("48510000000",), access=1, login="510000000"):
-    return {"id": aid, "ownerid": owner, "extid": extid, "access": access, "login": login,
-            "numbers": [(aid * 10 + i, p) for i, p in enumerate(numbers)]}
+    return {
+        "id": aid,
+        "ownerid": owner,
+        "extid": extid,
+        "access": access,
+        "login": login,
+        "numbers": [(aid * 10 + i, p) for i, p in enumerate(numbers)],
+    }
 
 
 def test_plan_account_bind_create_update_delete_and_unknown_status():

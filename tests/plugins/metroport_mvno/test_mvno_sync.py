@@ -32,7 +32,9 @@ def test_install_is_rerunnable_and_seeds_credentials_disabled(env):
     with env.host.engine.connect() as conn:
         rows = read_uiconfig(conn, "metroportmvno.api_password")
         assert len(rows) == 1
-    assert env.sql("SELECT keyvalue FROM dbinfo WHERE keytype = 'dbversion_LMSMetroportMVNOPlugin'")[0][0] == "2023050400"
+    assert (
+        env.sql("SELECT keyvalue FROM dbinfo WHERE keytype = 'dbversion_LMSMetroportMVNOPlugin'")[0][0] == "2023050400"
+    )
 
 
 def test_customers_bind_by_identity_report_ambiguity_and_respect_existing(env):
@@ -45,10 +47,15 @@ def test_customers_bind_by_identity_report_ambiguity_and_respect_existing(env):
     other = env.sql("SELECT id FROM serviceproviders WHERE name = 'Other'")[0][0]
     manual_user = next(u for u in env.sim.data.users if u["id"] in ids and u["id"] != first["id"])
     with_other = next(c for u, c in ids.items() if u not in (first["id"], manual_user["id"]))
-    env.sql("INSERT INTO customerextids (customerid, extid, serviceproviderid) VALUES (:c, 'X1', :p)",
-            c=with_other, p=other)
-    env.sql("INSERT INTO customerextids (customerid, extid, serviceproviderid) VALUES (:c, :e, :p)",
-            c=ids[manual_user["id"]], e="424242", p=env.provider_id())
+    env.sql(
+        "INSERT INTO customerextids (customerid, extid, serviceproviderid) VALUES (:c, 'X1', :p)", c=with_other, p=other
+    )
+    env.sql(
+        "INSERT INTO customerextids (customerid, extid, serviceproviderid) VALUES (:c, :e, :p)",
+        c=ids[manual_user["id"]],
+        e="424242",
+        p=env.provider_id(),
+    )
     for quiet in ([], ["-q"]):
         result = env.run("--customers", *quiet)
         assert result.exit_code == 0, result.output
@@ -74,18 +81,33 @@ def test_accounts_bind_create_update_delete(env):
     # one of ANOTHER customer with the same kind of number is never bound
     bindable = next(m for m in mobiles if m["status"] == "active")
     owner = ids[bindable["userid"]]
-    env.sql("INSERT INTO voipaccounts (ownerid, login, passwd, access, creationdate, moddate, balance, flags, "
-            "description, address_id) VALUES (:o, 'mine', '', 1, 0, 0, 0, 0, '', NULL)", o=owner)
+    env.sql(
+        "INSERT INTO voipaccounts (ownerid, login, passwd, access, creationdate, moddate, balance, flags, "
+        "description, address_id) VALUES (:o, 'mine', '', 1, 0, 0, 0, 0, '', NULL)",
+        o=owner,
+    )
     mine = env.sql("SELECT id FROM voipaccounts WHERE login = 'mine'")[0][0]
-    env.sql("INSERT INTO voip_numbers (voip_account_id, phone, number_index) VALUES (:a, :p, 1)",
-            a=mine, p="48" + bindable["ano"])
+    env.sql(
+        "INSERT INTO voip_numbers (voip_account_id, phone, number_index) VALUES (:a, :p, 1)",
+        a=mine,
+        p="48" + bindable["ano"],
+    )
     result = env.run("--accounts")
     assert result.exit_code == 0, result.output
-    accounts = {r[0]: r for r in env.sql("SELECT extid, ownerid, id, access, login FROM voipaccounts "
-                                          "WHERE serviceproviderid = :p", p=sp)}
+    accounts = {
+        r[0]: r
+        for r in env.sql(
+            "SELECT extid, ownerid, id, access, login FROM voipaccounts WHERE serviceproviderid = :p", p=sp
+        )
+    }
     assert accounts[str(bindable["id"])][2] == mine
-    expected = {str(m["id"]) for m in mobiles if m["status"] != "deleted" and m["userid"] in
-                {int(e) for (e,) in env.sql("SELECT extid FROM customerextids WHERE serviceproviderid = :p", p=sp)}}
+    expected = {
+        str(m["id"])
+        for m in mobiles
+        if m["status"] != "deleted"
+        and m["userid"]
+        in {int(e) for (e,) in env.sql("SELECT extid FROM customerextids WHERE serviceproviderid = :p", p=sp)}
+    }
     assert set(accounts) == expected
     # the bound account takes the SIM's login on the next run (as in PHP), then nothing changes
     assert "accounts_update=1" in env.run("--accounts").output
@@ -128,8 +150,10 @@ def test_billings_idempotent_update_and_orphans(env):
     assert "not imported" in first.output  # deleted SIMs have no LMS account: reported, not stored
     rows = env.sql("SELECT id, uniqueid, direction, price FROM voip_cdr ORDER BY uniqueid, direction")
     assert rows and all(r[3] is not None for r in rows)
-    assert env.sql("SELECT COUNT(*) FROM voip_cdr WHERE callervoipaccountid IS NULL AND "
-                   "calleevoipaccountid IS NULL")[0][0] == 0
+    assert (
+        env.sql("SELECT COUNT(*) FROM voip_cdr WHERE callervoipaccountid IS NULL AND calleevoipaccountid IS NULL")[0][0]
+        == 0
+    )
     again = env.run("--billings", *PERIOD)
     assert again.exit_code == 0, again.output
     rows2 = env.sql("SELECT id, uniqueid, direction, price FROM voip_cdr ORDER BY uniqueid, direction")
@@ -138,17 +162,22 @@ def test_billings_idempotent_update_and_orphans(env):
     # --update keeps row ids, changes what changed, deletes what the API no longer returns
     stale = rows2[0]
     env.sql("UPDATE voip_cdr SET price = 99 WHERE id = :i", i=rows2[1][0])
-    env.sql("INSERT INTO voip_cdr (caller, callee, call_start_time, totaltime, billedtime, price, status, direction, "
-            "type, callervoipaccountid, uniqueid) SELECT caller, callee, call_start_time, 1, 1, 1, 5, direction, 0, "
-            "callervoipaccountid, '69999999' FROM voip_cdr WHERE id = :i", i=stale[0])
+    env.sql(
+        "INSERT INTO voip_cdr (caller, callee, call_start_time, totaltime, billedtime, price, status, direction, "
+        "type, callervoipaccountid, uniqueid) SELECT caller, callee, call_start_time, 1, 1, 1, 5, direction, 0, "
+        "callervoipaccountid, '69999999' FROM voip_cdr WHERE id = :i",
+        i=stale[0],
+    )
     updated = env.run("--billings", "-u", *PERIOD)
     assert updated.exit_code == 0, updated.output
     rows3 = env.sql("SELECT id, uniqueid, direction, price FROM voip_cdr ORDER BY uniqueid, direction")
     assert rows3 == rows2
     # provider mode gives the same rows
     assert env.run("--billings", "-m", "provider", *PERIOD).exit_code == 0
-    rows4 = env.sql("SELECT uniqueid, direction, price, callervoipaccountid, calleevoipaccountid FROM voip_cdr "
-                    "ORDER BY uniqueid, direction")
+    rows4 = env.sql(
+        "SELECT uniqueid, direction, price, callervoipaccountid, calleevoipaccountid FROM voip_cdr "
+        "ORDER BY uniqueid, direction"
+    )
     assert [r[:3] for r in rows4] == [r[1:] for r in rows3]
 
 
@@ -164,9 +193,13 @@ def test_incremental_last_id_is_numeric_and_loses_nothing(lms_host):
         top = max(int(u) for u in before)
         # a shorter id sorts above every real one as text ("9999999" > "70000123")
         acc = env.sql("SELECT id FROM voipaccounts WHERE serviceproviderid = :p", p=env.provider_id())[0][0]
-        env.sql("INSERT INTO voip_cdr (caller, callee, call_start_time, totaltime, billedtime, price, status, "
-                "direction, type, callervoipaccountid, uniqueid) VALUES ('1', '2', :t, 1, 1, 0, 5, 2, 0, :a, "
-                "'9999999')", t=int((epoch + timedelta(days=2)).timestamp()), a=acc)
+        env.sql(
+            "INSERT INTO voip_cdr (caller, callee, call_start_time, totaltime, billedtime, price, status, "
+            "direction, type, callervoipaccountid, uniqueid) VALUES ('1', '2', :t, 1, 1, 0, 5, 2, 0, :a, "
+            "'9999999')",
+            t=int((epoch + timedelta(days=2)).timestamp()),
+            a=acc,
+        )
         env.sim.stats.queries.clear()
         result = env.run("--billings", "-i", "-s", start)
         assert result.exit_code == 0, result.output
