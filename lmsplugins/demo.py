@@ -17,6 +17,7 @@ from pathlib import Path
 
 import bcrypt
 import click
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from lmsplugins.checks import sources
@@ -59,7 +60,10 @@ def seed(conn: Connection, customers: int = 24, seed_value: int = 7) -> dict[str
     """Seed a small ISP: division, tax rates, number plan, tariffs, customers, an admin user."""
     rng = random.Random(seed_value)
     now = int(time.time())
-    poland = int(conn.execute(t.countries.insert().values(name="Poland", ccode="pl_PL")).inserted_primary_key[0])
+    found = conn.execute(select(t.countries.c.id).where(t.countries.c.name == "Poland")).scalar()
+    poland = int(
+        found or conn.execute(t.countries.insert().values(name="Poland", ccode="pl_PL")).inserted_primary_key[0]
+    )
     div_addr = _address(conn, city="Warszawa", street="ul. Sieciowa", house="1", zip="00-950", country_id=poland)
     division = int(
         conn.execute(

@@ -192,3 +192,16 @@ def test_plugin_from_an_extra_folder_gets_its_commands(tmp_path):
     ini.write_text(ini.read_text() + f"\n[lmsplugins]\nplugin_dirs = {extra.parent}\n")
     code, out = run("-C", str(ini), "hello", "world")
     assert code == 0 and "hello from an extra folder" in out
+
+
+@pytest.mark.postgres
+def test_demo_seed_works_on_the_real_schema_and_search_indexes_exist(pg_host):
+    from sqlalchemy import inspect
+
+    from lmsplugins.demo import seed
+
+    with pg_host.engine.begin() as conn:
+        ids = seed(conn, customers=3)
+    assert ids["admin"] > 0
+    names = {i["name"] for i in inspect(pg_host.engine).get_indexes("customers")}
+    assert {"lmsplugins_customers_ten_idx", "lmsplugins_customers_ssn_idx"} <= names

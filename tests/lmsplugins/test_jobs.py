@@ -14,7 +14,8 @@ from lmsplugins.lms.tables import serviceproviders
 
 def _count(host):
     with host.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(serviceproviders)).scalar()
+        query = select(func.count()).select_from(serviceproviders).where(serviceproviders.c.name.like("sp%"))
+        return conn.execute(query).scalar()
 
 
 def _body(n=3, fail_at=None):
