@@ -61,9 +61,9 @@ def test_failures_give_exit_1_and_keep_committed_chunks(lms_host):
 def test_crash_rolls_back_the_open_chunk(lms_host):
     def body(job):
         with job.chunk() as conn:
-            conn.execute(serviceproviders.insert().values(name="kept"))
+            conn.execute(serviceproviders.insert().values(name="sp-kept"))
         with job.chunk() as conn:
-            conn.execute(serviceproviders.insert().values(name="lost"))
+            conn.execute(serviceproviders.insert().values(name="sp-lost"))
             raise ProviderError("provider said no")
 
     out = _out()
