@@ -13,9 +13,8 @@ A failed login costs the caller at least :data:`FAIL_DELAY` seconds (LMS sleeps 
 to ``users.failedlogindate``/``failedloginip`` as LMS does, and is counted per client address and
 per login; past :attr:`LoginThrottle.max_failures` in the window, attempts are refused unchecked.
 
-The ``users`` reads and writes live here rather than in an ``lmsplugins.lms.users`` gateway only
-because that module does not exist yet; they use the core table definitions and touch the same
-columns LMS's own login does.
+The ``users`` reads and writes go through the :mod:`lmsplugins.lms.users` gateway; this module
+holds the policy.
 """
 
 from __future__ import annotations
@@ -30,10 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
-from sqlalchemy import exists, select
 from sqlalchemy.engine import Connection, Engine
 
-from lmsplugins.lms.tables import userdivisions, users
+from lmsplugins.lms import users as lms_users
 from lmsplugins.web.rights import Rights
 
 FAIL_DELAY = 2.0
@@ -125,22 +123,6 @@ def password_tag(stored: str) -> str:
     return hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16]
 
 
-def _user_query():
-    u = users.c
-    return select(
-        u.id, u.login, u.firstname, u.lastname, u.rights, u.hosts, u.passwd, u.access, u.accessfrom, u.accessto
-    ).where(u.deleted == 0)
-
-
-def _first_division(conn: Connection, user_id: int) -> int | None:
-    return conn.execute(
-        select(userdivisions.c.divisionid)
-        .where(userdivisions.c.userid == user_id)
-        .order_by(userdivisions.c.divisionid)
-        .limit(1)
-    ).scalar()
-
-
 def _build_user(row: Any, division: int | None, via: str) -> User:
     name = f"{row.firstname or ''} {row.lastname or ''}".strip() or row.login
     return User(
@@ -162,7 +144,7 @@ def check_rules(conn: Connection, row: Any, client_ip: str | None, now: float | 
         return "Account is not active"
     if not host_allowed(row.hosts, client_ip):
         return "Access denied!"
-    if not conn.execute(select(exists().where(userdivisions.c.userid == row.id))).scalar():
+    if not lms_users.has_division(conn, row.id):
         return "Account is not assigned to any division"
     return None
 
@@ -170,29 +152,23 @@ def check_rules(conn: Connection, row: Any, client_ip: str | None, now: float | 
 def authenticate(engine: Engine, login: str, password: str, client_ip: str | None) -> LoginResult:
     """Check a login form; on success record the login, on failure record the failure (as LMS)."""
     now = int(time.time())
+    ip = normalize_ip(client_ip)
     with engine.begin() as conn:
-        row = conn.execute(_user_query().where(users.c.login == login)).first() if login else None
+        row = lms_users.find_user(conn, login=login) if login else None
         if row is None:
             return LoginResult(None, "Wrong password or login.")
-        error = None
         if not verify_password(password, row.passwd):
-            error = "Wrong password or login."
+            error: str | None = "Wrong password or login."
         else:
             error = check_rules(conn, row, client_ip)
         if error:
-            conn.execute(
-                users.update()
-                .where(users.c.id == row.id)
-                .values(failedlogindate=now, failedloginip=normalize_ip(client_ip)[:40])
-            )
+            lms_users.record_failed_login(conn, row.id, now, ip)
             return LoginResult(None, error, row.id)
-        values: dict[str, Any] = {"lastlogindate": now, "lastloginip": normalize_ip(client_ip)[:40]}
-        if is_legacy_md5(row.passwd):
-            values["passwd"] = hash_password(password)
-        conn.execute(users.update().where(users.c.id == row.id).values(**values))
-        if "passwd" in values:
-            row = conn.execute(_user_query().where(users.c.id == row.id)).first()
-        return LoginResult(_build_user(row, _first_division(conn, row.id), "form"), None, row.id)
+        rehashed = hash_password(password) if is_legacy_md5(row.passwd) else None
+        lms_users.record_login(conn, row.id, now, ip, rehashed)
+        if rehashed is not None:
+            row = lms_users.find_user(conn, user_id=row.id)
+        return LoginResult(_build_user(row, lms_users.first_division(conn, row.id), "form"), None, row.id)
 
 
 def load_user(
@@ -204,17 +180,10 @@ def load_user(
     via: str = "form",
 ) -> User | None:
     """The user by id or login if they may still use the panels (deleted, disabled... -> None)."""
-    query = _user_query()
-    if user_id is not None:
-        query = query.where(users.c.id == user_id)
-    elif login:
-        query = query.where(users.c.login == login)
-    else:
-        return None
-    row = conn.execute(query).first()
+    row = lms_users.find_user(conn, user_id=user_id, login=login)
     if row is None or check_rules(conn, row, client_ip) is not None:
         return None
-    return _build_user(row, _first_division(conn, row.id), via)
+    return _build_user(row, lms_users.first_division(conn, row.id), via)
 
 
 class LoginThrottle:
