@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
+from lmsplugins.db import bulk_insert
 from lmsplugins.lms.tables import customerextids, customers, serviceproviders
 
 STATUS_INTERESTED, STATUS_WAITING, STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_DEBT_COLLECTION = 1, 2, 3, 4, 5
@@ -181,10 +182,8 @@ def set_status(
 def bind_extids(conn: Connection, bindings: Iterable[tuple[int, str]], serviceproviderid: int | None) -> int:
     """Insert many (customer id, extid) bindings with one provider in one bulk statement; the caller
     has checked that none exists yet (matching jobs bind thousands at once). Returns the count."""
-    rows = [{"customerid": cid, "extid": extid, "serviceproviderid": serviceproviderid} for cid, extid in bindings]
-    if rows:
-        conn.execute(customerextids.insert(), rows)
-    return len(rows)
+    rows = ({"customerid": cid, "extid": extid, "serviceproviderid": serviceproviderid} for cid, extid in bindings)
+    return bulk_insert(conn, customerextids, rows, batch_size=20000)
 
 
 def extid_owners(conn: Connection, serviceproviderid: int) -> dict[str, list[int]]:

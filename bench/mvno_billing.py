@@ -1,0 +1,221 @@
+"""Benchmark: Metroport MVNO billing import end to end, simulator -> client -> mapping -> voip_cdr.
+
+Why: an operator imports a million records a month; the PHP script held them all in memory and wrote
+row by row. Stages, each in its own process so peak RSS is per stage:
+
+- ``sync``: ``lmsplugins metroport-mvno sync --billings -m provider`` for one day holding N records,
+  against the simulator served by ANOTHER process on loopback (so it does not take the GIL), into a
+  real-schema PostgreSQL database prepared with bound customers and their SIM accounts;
+- ``gateway``: the database stage alone: the same records mapped in-process and written through
+  :func:`lmsplugins.lms.voip.write_cdrs`;
+- ``per-row``: one INSERT per row, the PHP pattern, on the first ``--baseline-rows`` rows.
+
+Targets (issue 5): >= 50,000 records/s end to end, gateway >= 7 x per-row, peak RSS <= 300 MB.
+
+    .venv/bin/python bench/mvno_billing.py --records 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lmsplugins.host import Host
+from lmsplugins.lms import voip
+from lmsplugins.lms.voip import CDR_COLUMNS
+from lmsplugins.testing import databases as dbs
+
+DAY = ("2023-01-02 00:00:00", "2023-01-02 23:59:59")
+USERS, MOBILES = 50, 2
+
+
+def start_simulator(records: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plugins.metroport_mvno.simulator",
+            "--port",
+            "0",
+            "--billings",
+            str(records),
+            "--users",
+            str(USERS),
+            "--mobiles-per-user",
+            str(MOBILES),
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.stdout is not None
+    url = re.search(r"http://\S+", proc.stdout.readline())
+    if url is None:
+        raise SystemExit("the simulator did not start")
+    return proc, url.group(0)
+
+
+def prepare(url: str, records: int) -> tuple[str, Path]:
+    """A PostgreSQL LMS with the plugin, customers bound to the simulator's users and their SIMs."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins" / "metroport_mvno"))
+    from mvno_env import Env, seed_customers
+
+    from plugins.metroport_mvno.simulator import make_app
+
+    template = "lmsplugins_bench_mvno_tpl"
+    dbs.create_pg_template(template)
+    database = dbs.create_pg_database(template, prefix="lmsplugins_bench_mvno")
+    ini = dbs.write_ini(Path(tempfile.mkdtemp()), "postgres", database)
+    host = Host(ini)
+    dbs.install(host, "metroport_mvno")
+    for key, value in (("api_url", url), ("api_login", "api-operator"), ("api_password", "api-secret")):
+        host.set_uiconfig(f"metroportmvno.{key}", value)
+    sim = make_app(seed=3, users=USERS, mobiles_per_user=MOBILES, billings=records)
+    env = Env(host, sim, None, ini)  # type: ignore[arg-type]
+    seed_customers(env)
+    for part in ("--customers", "--accounts"):
+        result = env.run(part, "-q")
+        if result.exit_code != 0:
+            raise SystemExit(result.output)
+    host.dispose()
+    return database, ini
+
+
+def sync_stage(ini: Path) -> dict:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "lmsplugins"),
+            "-C",
+            str(ini),
+            "metroport-mvno",
+            "sync",
+            "--billings",
+            "-m",
+            "provider",
+            "-s",
+            DAY[0],
+            "-e",
+            DAY[1],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if out.returncode not in (0, 1) or not out.stdout.strip():
+        raise SystemExit(f"sync exited {out.returncode}:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    counters = dict(re.findall(r"(\w+)=(\d+)", out.stdout.strip().splitlines()[-1]))
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "stage": "sync",
+        "seconds": elapsed,
+        "api_records": int(counters.get("cdrs_api", 0)),
+        "stored": int(counters.get("cdrs", 0)),
+        "rss_mb": rss,
+    }
+
+
+def _rows(database: str, n: int):
+    """The day's records mapped exactly as the job maps them, without HTTP."""
+    from plugins.metroport_mvno.client import parse_billing
+    from plugins.metroport_mvno.mapping import CdrMapper
+    from plugins.metroport_mvno.simulator import TRAFFIC_TYPES, Dataset
+
+    data = Dataset(3, USERS, MOBILES, n, datetime(2023, 1, 1))
+    host = Host(dbs.write_ini(Path(tempfile.mkdtemp()), "postgres", database))
+    with host.engine.connect() as conn:
+        numbers = voip.number_accounts(conn)
+    zone = ZoneInfo("Europe/Warsaw")
+    mapper = CdrMapper(dict(TRAFFIC_TYPES), numbers, zone)
+    lo, hi = data.index_range(datetime(2023, 1, 2), datetime(2023, 1, 2, 23, 59, 59))
+    for k in range(lo, hi + 1):
+        yield mapper.row(parse_billing(data.record(k), zone), False)
+
+
+def db_stage(name: str, database: str, n: int) -> dict:
+    host = Host(dbs.write_ini(Path(tempfile.mkdtemp()), "postgres", database))
+    engine = host.engine
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM voip_cdr"))
+    rows = _rows(database, n)
+    started = time.perf_counter()
+    count = 0
+    if name == "gateway":
+        with engine.begin() as conn:
+            count = voip.write_cdrs(conn, rows)
+    else:
+        cols = ", ".join(CDR_COLUMNS)
+        marks = ", ".join(["%s"] * len(CDR_COLUMNS))
+        with engine.begin() as conn:
+            cur = conn.connection.driver_connection.cursor()
+            for row in rows:
+                cur.execute(f"INSERT INTO voip_cdr ({cols}) VALUES ({marks})", [row[c] for c in CDR_COLUMNS])
+                count += 1
+    elapsed = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"stage": name, "rows": count, "seconds": elapsed, "rate": count / elapsed, "rss_mb": rss}
+
+
+def run_db_stage(name: str, database: str, n: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--stage", name, "--database", database, "--records", str(n)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000, help="billing records in the day imported")
+    parser.add_argument("--baseline-rows", type=int, default=100_000)
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(db_stage(args.stage, args.database, args.records)))
+        return
+    sim, url = start_simulator(args.records)
+    try:
+        database, ini = prepare(url, args.records)
+        sync = sync_stage(ini)
+    finally:
+        sim.terminate()
+    rate = sync["api_records"] / sync["seconds"]
+    print(
+        f"end to end: {sync['api_records']} API records ({sync['stored']} stored, the rest belong to SIMs "
+        f"deleted at Metroport) in {sync['seconds']:.1f}s = {rate:,.0f} records/s (target >= 50,000); "
+        f"peak RSS of the sync process {sync['rss_mb']:.0f} MB (target <= 300)"
+    )
+    gateway = run_db_stage("gateway", database, args.records)
+    baseline_n = max(1, args.records * args.baseline_rows // args.records)
+    per_row = run_db_stage("per-row", database, min(args.records, args.baseline_rows))
+    print(
+        f"database stage: write_cdrs {gateway['rows']} rows at {gateway['rate']:,.0f} rows/s "
+        f"(RSS {gateway['rss_mb']:.0f} MB); per-row INSERT {per_row['rows']} rows at {per_row['rate']:,.0f} "
+        f"rows/s; ratio {gateway['rate'] / per_row['rate']:.1f}x (target >= 7x); baseline rows {baseline_n}"
+    )
+    dbs.drop_pg_database(database)
+
+
+if __name__ == "__main__":
+    main()
