@@ -72,26 +72,13 @@ def database_url(config: Config) -> URL:
         raise ConfigError(
             f"[database] {', '.join(missing)} missing in lms.ini (LMS needs host, user, password, database)"
         )
-    if dbtype in POSTGRES_TYPES:
-        host, port, sock = _split_host(params["host"], 5432)
-        query: dict[str, str] = {"connect_timeout": "10"}
-        if sock:
-            query["host"] = sock
-        return URL.create(
-            "postgresql+psycopg",
-            username=params["user"] or None,
-            password=params.get("password") or None,
-            host=host,
-            port=port,
-            database=params["database"],
-            query=query,
-        )
-    host, port, sock = _split_host(params["host"], 3306)
-    query = {"charset": "utf8mb4"}
+    postgres = dbtype in POSTGRES_TYPES
+    host, port, sock = _split_host(params["host"], 5432 if postgres else 3306)
+    query = {"connect_timeout": "10"} if postgres else {"charset": "utf8mb4"}
     if sock:
-        query["unix_socket"] = sock
+        query["host" if postgres else "unix_socket"] = sock
     return URL.create(
-        "mysql+pymysql",
+        "postgresql+psycopg" if postgres else "mysql+pymysql",
         username=params["user"] or None,
         password=params.get("password") or None,
         host=host,
