@@ -755,7 +755,9 @@ class HiperusClient:
                 if isinstance(part, soap.Row):
                     rows += 1
                     value = part.value
-                    yield dict(value) if isinstance(value, Mapping) else {"value": value}
+                    if type(value) is not dict:
+                        value = dict(value) if isinstance(value, Mapping) else {"value": value}
+                    yield value
                 else:
                     fields[part.name] = part.value
             self._check(action, fields)

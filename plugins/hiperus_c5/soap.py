@@ -544,13 +544,14 @@ class _RowScanner:
                     if m.start() != pos:
                         break
                     values: Any = m.groups()
-                    if escaped:
+                    nxt = m.end()
+                    if escaped and text.find("&", pos, nxt) >= 0:
                         try:
                             values = [_unescape(v) for v in values]
                         except _Irregular:
                             return out, pos
                     out.append(dict(zip(keys, values, strict=True)))
-                    pos = m.end()
+                    pos = nxt
                 if pos >= end:
                     break
             m = _GENERIC_ROW.match(text, pos)
