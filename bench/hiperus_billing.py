@@ -3,15 +3,17 @@
 What it measures, each stage in its own process so peak RSS is per stage (as in bench/cdr_write.py):
 
 - ``e2e``: ``lmsplugins hiperus-c5 import -b`` exactly as cron runs it, against the simulator served
-  on loopback by a separate process (SOAP encoding on the server side does not share our CPU... but it
-  does share the machine), into a fresh real-schema PostgreSQL database: HTTP, streaming SOAP
-  decoding, mapping (time zone conversion, terminal matching) and the upsert into ``hv_billing``.
-- ``db``: the same CDR records taken straight from the simulator's generator (no HTTP, no SOAP),
-  mapped and written through the same upsert, committed every 100,000 rows as the job does.
-- ``per-row``: the same mapped rows, one INSERT each in one transaction (the PHP plugin's pattern), on
-  the first ``--baseline-rows`` rows; compared as rows per second.
-- ``generate``: record generation and mapping alone, to show what the db stage spends outside the
-  database.
+  on loopback by a separate process (it shares the machine's cores, not our process), into a fresh
+  real-schema PostgreSQL database: HTTP, streaming SOAP decoding, mapping (time zone conversion,
+  terminal matching) and the upsert into ``hv_billing``.
+- ``decode``: the client alone on the same answer (``HiperusClient.iter_billing``, no mapping, no
+  database), to show what SOAP decoding costs.
+- ``db``: the database stage alone. The same CDRs, generated and mapped once beforehand (untimed)
+  into a temporary file of pickled row tuples, are read back and written through the job's upsert
+  (dict rows, COPY batches of 10,000, a commit every 100,000 rows).
+- ``per-row``: the first ``--baseline-rows`` of those same mapped rows, read from the same file, one
+  INSERT each in one transaction (the PHP plugin's pattern); compared as rows per second.
+- ``generate``: record generation and mapping alone (what the db stage no longer includes).
 - API calls of a full ``import --all`` for ``--accounts`` accounts, counted at the simulator, against
   what the PHP script makes for the same platform (spec §4: one list call per kind, per-account calls
   for terminals, numbers and end users, one usage call per range, plus a session check per
@@ -26,12 +28,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
@@ -89,7 +93,30 @@ def _terminals(host: Host) -> dict:
         return {r[0]: r[1] for r in conn.execute(text("SELECT username, customerid FROM hv_terminal"))}
 
 
-def stage(database: str, name: str, n: int, url: str) -> dict:
+def _mapped_chunks(path: str) -> Iterator[list[tuple]]:
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                yield pickle.load(fh)
+            except EOFError:
+                return
+
+
+def prepare(database: str, n: int, path: str) -> None:
+    """Generate and map the CDRs the simulator serves for ``--cdrs n`` once, into *path* as pickled
+    chunks of row tuples."""
+    from plugins.hiperus_c5 import mapping
+
+    host = _host(database)
+    mapper = mapping.CdrMapper("Europe/Warsaw", _terminals(host))
+    records, _ = _records(n)
+    rows = (mapper.row(r, True) for r in records)
+    with open(path, "wb") as fh:
+        while chunk := list(islice(rows, 10_000)):
+            pickle.dump(chunk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def stage(database: str, name: str, n: int, url: str, rows_file: str) -> dict:
     from lmsplugins.db import upsert
     from plugins.hiperus_c5 import mapping
     from plugins.hiperus_c5.jobs import CDR_BATCH_ROWS, CDR_COMMIT_ROWS
@@ -99,6 +126,7 @@ def stage(database: str, name: str, n: int, url: str) -> dict:
     engine = host.engine
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE TABLE hv_billing"))
+    cols = mapping.BILLING_COLUMNS
     started = time.perf_counter()
     if name == "e2e":
         from click.testing import CliRunner
@@ -127,41 +155,49 @@ def stage(database: str, name: str, n: int, url: str) -> dict:
         )
         if result.exit_code != 0:
             raise SystemExit(f"import failed ({result.exit_code}): {result.output[-2000:]}")
-    else:
+    elif name == "decode":
+        from plugins.hiperus_c5.client import HiperusClient, NoThrottle
+
+        client = HiperusClient("reseller", "secret", "demo.hiperus.pl", url, throttle=NoThrottle())
+        last = DAY0 + timedelta(days=DAYS - 1)
+        n = sum(1 for _ in client.iter_billing(DAY0, last, success_calls=True, calltype="outgoing"))
+    elif name == "generate":
         mapper = mapping.CdrMapper("Europe/Warsaw", _terminals(host))
-        cols = mapping.BILLING_COLUMNS
         records, _ = _records(n)
-        rows = (dict(zip(cols, mapper.row(r, True), strict=True)) for r in islice(records, n))
-        if name == "db":
-            while True:
-                with engine.begin() as conn:
-                    if not upsert(
-                        conn, hv_billing, islice(rows, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
-                    ):
-                        break
-        elif name == "generate":
-            for _ in rows:
-                pass
-        else:
-            sql = f"INSERT INTO hv_billing ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+        n = 0
+        for r in records:
+            mapper.row(r, True)
+            n += 1
+    elif name == "db":
+        dict_rows = (dict(zip(cols, t, strict=True)) for chunk in _mapped_chunks(rows_file) for t in chunk)
+        while True:
             with engine.begin() as conn:
-                cur = conn.connection.driver_connection.cursor()
-                for row in rows:
-                    cur.execute(sql, [row[c] for c in cols])
+                if not upsert(
+                    conn, hv_billing, islice(dict_rows, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
+                ):
+                    break
+    else:
+        tuples = islice((t for chunk in _mapped_chunks(rows_file) for t in chunk), n)
+        sql = f"INSERT INTO hv_billing ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+        with engine.begin() as conn:
+            cur = conn.connection.driver_connection.cursor()
+            for t in tuples:
+                cur.execute(sql, t)
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:
         stored = int(conn.execute(text("SELECT COUNT(*) FROM hv_billing")).scalar() or 0)
     if name == "e2e":
         n = stored
-    elif name != "generate" and stored != n:
+    elif name in ("db", "per-row") and stored != n:
         raise SystemExit(f"{name} stored {stored} rows, expected {n}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"stage": name, "rows": n, "seconds": elapsed, "rate": n / elapsed, "rss_mb": rss_mb}
 
 
-def run_stage(database: str, name: str, n: int, url: str = "") -> dict:
+def run_stage(database: str, name: str, n: int, url: str = "", rows_file: str = "") -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--stage", name, "--database", database, "--cdrs", str(n), "--url", url],
+        [sys.executable, __file__, "--stage", name, "--database", database, "--cdrs", str(n), "--url", url,
+         "--rows-file", rows_file],
         capture_output=True,
         text=True,
         check=False,
@@ -213,15 +249,20 @@ def main() -> None:
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--rows-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stage == "prepare":
+        prepare(args.database, args.cdrs, args.rows_file)
+        return
     if args.stage:
-        print(json.dumps(stage(args.database, args.stage, args.cdrs, args.url)))
+        print(json.dumps(stage(args.database, args.stage, args.cdrs, args.url, args.rows_file)))
         return
     n = args.cdrs
     template = "lmsplugins_hvbench_tpl"
     dbs.create_pg_template(template)
     database = dbs.create_pg_database(template, prefix="lmsplugins_hvbench")
     state_dir = tempfile.mkdtemp(prefix="hvbench-")
+    rows_file = str(Path(state_dir) / "mapped-rows.pickle")
     port = _free_port()
     sim = subprocess.Popen(
         [
@@ -265,25 +306,33 @@ def main() -> None:
         host.dispose()
         e2e = run_stage(database, "e2e", n, url)
         n_rows = e2e["rows"]
-        gen = run_stage(database, "generate", n_rows)
-        db = run_stage(database, "db", n_rows)
-        per_row = run_stage(database, "per-row", min(args.baseline_rows, n_rows))
+        decode = run_stage(database, "decode", n_rows, url)
+        gen = run_stage(database, "generate", n)
+        subprocess.run(
+            [sys.executable, __file__, "--stage", "prepare", "--database", database, "--cdrs", str(n),
+             "--rows-file", rows_file],
+            check=True,
+            cwd=REPO,
+        )
+        db = run_stage(database, "db", n_rows, rows_file=rows_file)
+        per_row = run_stage(database, "per-row", min(args.baseline_rows, n_rows), rows_file=rows_file)
         calls = api_calls(args.accounts, database, state_dir)
     finally:
+        Path(rows_file).unlink(missing_ok=True)
         sim.terminate()
         sim.wait(timeout=10)
         dbs.drop_pg_database(database)
         dbs.drop_pg_database(template)
     print(
         f"== Hiperus C5 billing import, PostgreSQL, {n_rows:,} CDRs "
-        f"(record generation + mapping alone: {gen['rate']:,.0f} rows/s)"
+        f"(record generation + mapping alone: {gen['rate']:,.0f} rows/s, not in the db stage)"
     )
-    for r in (e2e, db, per_row):
+    for r in (e2e, decode, db, per_row):
         print(
             f"   {r['stage']:<8} {r['rows']:>10,} rows {r['seconds']:8.1f} s {r['rate']:>10,.0f} CDR/s "
             f"peak RSS {r['rss_mb']:6.0f} MB"
         )
-    print(f"   end to end: {e2e['rate']:,.0f} CDR/s (target >= 25,000)")
+    print(f"   end to end: {e2e['rate']:,.0f} CDR/s (target >= 25,000); client decoding alone {decode['rate']:,.0f}")
     print(f"   db stage / per-row INSERT: {db['rate'] / per_row['rate']:.1f}x (target >= 7)")
     print(f"   peak RSS: e2e {e2e['rss_mb']:.0f} MB, db {db['rss_mb']:.0f} MB (target <= 300)")
     print(

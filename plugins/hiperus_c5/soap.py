@@ -15,8 +15,11 @@ Python side: :class:`Struct` (a ``dict`` subclass) stands for a PHP object, a pl
 PHP associative array (a Map), a ``list``/``tuple`` for a PHP list. Decoding gives the same types back,
 so a value survives a round trip with its wire shape.
 
-:func:`iter_response` reads a response incrementally with ``lxml.etree.iterparse`` and drops each
-``result_set`` row once it has been yielded, so a million CDRs never sit in memory at once.
+:func:`iter_response` reads a response incrementally and keeps no ``result_set`` row once it has been
+yielded, so a million CDRs never sit in memory at once. Rows in the exact shape PHP writes them are
+read by compiled regular expressions (about ten times faster than lxml on CDRs); lxml parses the
+envelope and everything else, and takes over for the rest of a body at the first row the scanner
+cannot vouch for (see "Fast scanning" below).
 """
 
 from __future__ import annotations
