@@ -490,7 +490,8 @@ class CdrMapper:
             reseller_init_charge if reseller_init_charge.__class__ is s and reseller_init_charge[-1:].isdigit()
             and "," not in reseller_init_charge else _num(reseller_init_charge),
             margin if margin.__class__ is s and margin[-1:].isdigit() and "," not in margin else _num(margin),
-            None if sub_used is None or sub_used == "" else ("t" if sub_used in ("t", True) else flag(sub_used)),
+            "f" if sub_used == "f" else None if sub_used is None or sub_used == ""
+            else ("t" if sub_used in ("t", True) else flag(sub_used)),
             platform_type if platform_type.__class__ is s and len(platform_type) <= 20 else _clip(platform_type, 20),
             "t" if success else "f",
         )
