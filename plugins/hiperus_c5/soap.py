@@ -645,8 +645,8 @@ def iter_response(source: IO[bytes], chunk_size: int = _CHUNK, *, scan: bool = T
     )
     rows_seen = 0
     decoder: _FastDecoder | None = None
+    # The result_set whose rows are being read; rows the scanner reads are never added to it.
     parent: etree._Element | None = None
-    """The ``result_set`` whose rows are being read."""
     scanner: _RowScanner | None = None
     mode = "head" if scan else "lxml"
     buf = b""
