@@ -5,15 +5,15 @@ Python side needs to run unattended and safely: TLS verification (the PHP plugin
 is on unless switched off), the time zone of the API's wall-clock dates (PHP used its implicit default),
 and the invoicing path (``link_numbers``), which the PHP plugin left to the operator's hands.
 
-The web part (``blueprint``, ``menu``, ``panels``) is added later by the web side; every extension
-point is a small factory, so adding one is a keyword here.
+The web part (``blueprint``, ``menu``, ``panels``) lives in ``views.py``; every extension point is a
+small factory, so the web code is imported only when the web host asks for it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lmsplugins.plugin import DemoContext, Permission, Plugin, Setting
+from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting
 
 if TYPE_CHECKING:
     from lmsplugins.host import Host
@@ -29,6 +29,18 @@ def _cli() -> Any:
     from .jobs import cli
 
     return cli
+
+
+def _blueprint() -> Any:
+    from .views import blueprint
+
+    return blueprint
+
+
+def _panel(host: Host, customer_id: int) -> str:
+    from .views import customer_panel
+
+    return customer_panel(host, customer_id)
 
 
 def _simulator(**kwargs: Any) -> Any:
@@ -122,6 +134,9 @@ plugin = Plugin(
         Permission("metroportmvno_manage", "Metroport MVNO: manage (synchronize, upload price lists)"),
     ],
     cli=_cli,
+    blueprint=_blueprint,
+    menu=[MenuEntry("Metroport MVNO: unbound users", "metroport_mvno.unbound", permission="metroportmvno_read")],
+    panels=[Panel("metroport-mvno", "Metroport MVNO", _panel, permission="metroportmvno_read")],
     simulator=_simulator,
     demo=_demo,
     checks=_checks,

@@ -1,0 +1,137 @@
+"""Polish (first) and English texts of the Metroport MVNO pages, registered with the frame's catalogue.
+
+The frame keys messages by their English text, and the catalogue is shared by every plugin, so a bare
+word like "deleted" (already "usunięty", of a customer) cannot be given another Polish form here
+without changing the host's pages. Words whose Polish form depends on what they describe (a SIM
+account is neuter: "usunięte") are therefore keyed ``account:...``, ``type:...``, ``kind:...`` and
+``run:...``, with an English entry so English pages read naturally too.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "account:active": "active",
+    "account:blocked": "blocked",
+    "account:deleted": "deleted",
+    "account:unknown": "unknown",
+    "type:call": "calls",
+    "type:sms": "SMS",
+    "type:mms": "MMS",
+    "type:data": "data",
+    "type:video": "video calls",
+    "kind:ambiguous": "ambiguous",
+    "kind:proposed": "bound by the next sync",
+    "kind:taken": "customer already bound",
+    "kind:unmatched": "no matching customer",
+    "kind:insufficient": "no identifiers",
+    "run:done": "done",
+    "run:failed": "finished with failures",
+    "run:error": "error",
+    "run:running": "running",
+}
+
+PL: dict[str, str] = {
+    "account:active": "aktywne",
+    "account:blocked": "zablokowane",
+    "account:deleted": "usunięte",
+    "account:unknown": "nieznany",
+    "type:call": "połączenia",
+    "type:sms": "SMS",
+    "type:mms": "MMS",
+    "type:data": "transmisja danych",
+    "type:video": "wideorozmowy",
+    "kind:ambiguous": "niejednoznaczny",
+    "kind:proposed": "zostanie powiązany przy następnej synchronizacji",
+    "kind:taken": "klient ma już powiązanie",
+    "kind:unmatched": "brak pasującego klienta",
+    "kind:insufficient": "brak identyfikatorów",
+    "run:done": "zakończony",
+    "run:failed": "zakończony z błędami",
+    "run:error": "błąd",
+    "run:running": "w toku",
+    "Metroport MVNO: unbound users": "Metroport MVNO: niepowiązani użytkownicy",
+    "Metroport users that the customer synchronization does not bind, and why; the list is read live from "
+    "Metroport and matched by the same rules as the sync.": (
+        "Użytkownicy Metroport, których synchronizacja klientów nie powiąże, wraz z przyczyną; lista pochodzi "
+        "na bieżąco z Metroport i jest dopasowywana tymi samymi regułami co synchronizacja."
+    ),
+    "Metroport could not be asked for its users": "Nie udało się pobrać użytkowników z Metroport",
+    "Metroport users": "Użytkownicy Metroport",
+    "Metroport user": "Użytkownik Metroport",
+    "already bound": "już powiązani",
+    "Show": "Pokaż",
+    "Identifiers": "Identyfikatory",
+    "ID card": "dowód osobisty",
+    "LMS candidates": "Kandydaci w LMS",
+    "Bind to another customer": "Powiąż z innym klientem",
+    "same identifier as Metroport users": "ten sam identyfikator co użytkownicy Metroport",
+    "the customer already has Metroport user": "klient ma już użytkownika Metroport",
+    "Bind": "Powiąż",
+    "customer ID": "ID klienta",
+    "Every Metroport user is bound.": "Wszyscy użytkownicy Metroport są powiązani.",
+    "Nothing matches the filter.": "Nic nie pasuje do filtra.",
+    "Give an LMS customer number and a Metroport user number.": (
+        "Podaj numer klienta LMS i numer użytkownika Metroport."
+    ),
+    "Nothing bound: Metroport did not answer ({error}).": "Nic nie powiązano: Metroport nie odpowiada ({error}).",
+    "Nothing bound: ": "Nic nie powiązano: ",
+    "Customer #{customer} is now bound to Metroport user #{user}.": (
+        "Klient #{customer} jest teraz powiązany z użytkownikiem Metroport #{user}."
+    ),
+    "Metroport has no user #{user}.": "Metroport nie ma użytkownika #{user}.",
+    "Service provider {name} is missing; run 'lmsplugins db upgrade'.": (
+        "Brak dostawcy usług {name}; uruchom 'lmsplugins db upgrade'."
+    ),
+    "LMS customer #{customer} does not exist or is deleted.": "Klient LMS #{customer} nie istnieje lub jest usunięty.",
+    "Metroport user #{user} is already bound to customer #{customer}.": (
+        "Użytkownik Metroport #{user} jest już powiązany z klientem #{customer}."
+    ),
+    "Metroport user #{user} is already bound to customer #{other}; unbind it there first.": (
+        "Użytkownik Metroport #{user} jest już powiązany z klientem #{other}; najpierw usuń tamto powiązanie."
+    ),
+    "Customer #{customer} is already bound to Metroport user #{held}; a second binding would be ambiguous for "
+    "the sync. Remove the old one first (customer card, External IDs).": (
+        "Klient #{customer} jest już powiązany z użytkownikiem Metroport #{held}; drugie powiązanie byłoby "
+        "niejednoznaczne dla synchronizacji. Najpierw usuń stare (karta klienta, Zewnętrzne identyfikatory)."
+    ),
+    "A Metroport synchronization is running; try again in a moment.": (
+        "Trwa synchronizacja Metroport; spróbuj ponownie za chwilę."
+    ),
+    "Service provider Metroport MVNO is missing; run 'lmsplugins db upgrade'.": (
+        "Brak dostawcy usług Metroport MVNO; uruchom 'lmsplugins db upgrade'."
+    ),
+    "Binding": "Powiązanie",
+    "not bound to Metroport": "niepowiązany z Metroport",
+    "bind by hand": "powiąż ręcznie",
+    "bound": "powiązany",
+    "ambiguous: several Metroport users; the sync skips this customer": (
+        "niejednoznaczne: kilku użytkowników Metroport; synchronizacja pomija tego klienta"
+    ),
+    "Last billing import": "Ostatni import bilingów",
+    "records": "rekordów",
+    "never": "nigdy",
+    "Mobile accounts": "Konta komórkowe",
+    "Number": "Numer",
+    "Metroport account": "Konto Metroport",
+    "Billing records": "Bilingi",
+    "No Metroport accounts.": "Brak kont Metroport.",
+    "Usage this month": "Zużycie w tym miesiącu",
+    "Records": "Rekordy",
+    "Quantity": "Ilość",
+    "Price": "Cena",
+    "No records this month.": "Brak rekordów w tym miesiącu.",
+    "Total": "Razem",
+    "Billing records of {login}": "Bilingi konta {login}",
+    "The end is before the start.": "Koniec jest przed początkiem.",
+    "Not a date (YYYY-MM-DD): {value}": "To nie jest data (RRRR-MM-DD): {value}",
+    "From": "Od",
+    "To": "Do",
+    "Direction": "Kierunek",
+    "outgoing": "wychodzące",
+    "incoming": "przychodzące",
+    "Start": "Początek",
+    "Caller": "Dzwoniący",
+    "Callee": "Wybierany",
+    "Category": "Kategoria",
+    "No records match.": "Brak pasujących rekordów.",
+}
