@@ -59,6 +59,7 @@ PL: dict[str, str] = {
     "Metroport users": "Użytkownicy Metroport",
     "Metroport user": "Użytkownik Metroport",
     "already bound": "już powiązani",
+    "Identifiers shared by several LMS customers": "Identyfikatory wspólne dla kilku klientów LMS",
     "Show": "Pokaż",
     "Identifiers": "Identyfikatory",
     "ID card": "dowód osobisty",

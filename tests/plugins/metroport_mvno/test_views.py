@@ -383,6 +383,7 @@ def test_unbound_page_lists_what_the_sync_would_not_bind(env, app):
     summary = all_rows[all_rows.index('id="mvno-summary"') :][:400]
     report_ambiguous = int(re.search(r"ambiguous: (\d+)", summary).group(1))
     assert report_ambiguous >= 1 + len(shared)
+    assert re.search(r"Identifiers shared by several LMS customers: [1-9]", summary)
     # users without identifiers, and without any LMS match, are listed with their reason
     nothing = next(u for u in env.sim.data.users if (u["_nip"], u["_pesel"], u["_card"]) == (None, None, None))
     found = client.get(f"/metroport-mvno/unbound?q={nothing['id']}").get_data(as_text=True)
