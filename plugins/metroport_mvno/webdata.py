@@ -40,9 +40,10 @@ from lmsplugins.lms.tables import customerextids, voip_cdr, voipaccounts
 from . import mapping
 from .client import MetroportMVNOClient, MetroportUser
 from .formatting import TYPE_NAMES
+from .jobs import JOB
 from .plugin import PROVIDER_NAME
 
-SYNC_JOB = "metroport_mvno.sync"
+SYNC_JOB = JOB
 """The sync's job name, which is also its lock: a manual binding waits for no sync and vice versa."""
 WEB_POLICY = HttpPolicy(timeout=(5.0, 20.0), retries=1, backoff=0.2, backoff_max=1.0)
 """A person is waiting for the page: fail within seconds instead of the cron job's patient retries."""
