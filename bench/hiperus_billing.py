@@ -10,7 +10,8 @@ What it measures, each stage in its own process so peak RSS is per stage (as in 
   database), to show what SOAP decoding costs.
 - ``db``: the database stage alone. The same CDRs, generated and mapped once beforehand (untimed)
   into a temporary file of pickled row tuples, are read back and written through the job's upsert
-  (dict rows, COPY batches of 10,000, a commit every 100,000 rows).
+  (dict rows, COPY batches of 10,000, a commit every 100,000 rows, cyclic GC paused as the job
+  pauses it; the per-row baseline runs under the same GC setting).
 - ``per-row``: the first ``--baseline-rows`` of those same mapped rows, read from the same file, one
   INSERT each in one transaction (the PHP plugin's pattern); compared as rows per second. db and
   per-row runs alternate (``--repeat``) and the best of each counts, so a passing load on a shared
@@ -121,7 +122,7 @@ def prepare(database: str, n: int, path: str) -> None:
 def stage(database: str, name: str, n: int, url: str, rows_file: str) -> dict:
     from lmsplugins.db import upsert
     from plugins.hiperus_c5 import mapping
-    from plugins.hiperus_c5.jobs import CDR_BATCH_ROWS, CDR_COMMIT_ROWS
+    from plugins.hiperus_c5.jobs import CDR_BATCH_ROWS, CDR_COMMIT_ROWS, cdr_stream_gc
     from plugins.hiperus_c5.tables import hv_billing
 
     host = _host(database)
@@ -172,16 +173,19 @@ def stage(database: str, name: str, n: int, url: str, rows_file: str) -> dict:
             n += 1
     elif name == "db":
         dict_rows = (dict(zip(cols, t, strict=True)) for chunk in _mapped_chunks(rows_file) for t in chunk)
-        while True:
-            with engine.begin() as conn:
-                if not upsert(
-                    conn, hv_billing, islice(dict_rows, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
-                ):
+        with cdr_stream_gc() as collect:
+            while True:
+                with engine.begin() as conn:
+                    sent = upsert(
+                        conn, hv_billing, islice(dict_rows, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
+                    )
+                collect()
+                if not sent:
                     break
     else:
         tuples = islice((t for chunk in _mapped_chunks(rows_file) for t in chunk), n)
         sql = f"INSERT INTO hv_billing ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
-        with engine.begin() as conn:
+        with cdr_stream_gc(), engine.begin() as conn:
             cur = conn.connection.driver_connection.cursor()
             for t in tuples:
                 cur.execute(sql, t)

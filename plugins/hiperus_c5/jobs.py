@@ -15,6 +15,8 @@ million rows cost no more memory than a thousand, and re-importing a period upda
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -388,7 +390,7 @@ class Importer:
                         bad.append(str(exc))
                     job.count("cdrs_bad")
 
-        with job.progress("CDRs") as bar:
+        with job.progress("CDRs") as bar, cdr_stream_gc() as collect:
             for calltype in types:
                 for success in flags:
                     stream = rows(
@@ -402,6 +404,7 @@ class Importer:
                             n = upsert(
                                 conn, hv_billing, islice(stream, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
                             )
+                        collect()
                         if not n:
                             break
                         job.count("cdrs", n)
@@ -420,6 +423,26 @@ class Importer:
             job.count("cdrs_unknown_terminal", mapper.unknown_terminal)
         if bad:
             job.fail(f"{job.counters['cdrs_bad']} CDR(s) could not be read and were skipped: {'; '.join(bad[:5])}")
+
+
+@contextlib.contextmanager
+def cdr_stream_gc() -> Iterator[Callable[[], None]]:
+    """Cyclic garbage collection paused for a CDR stream; the caller runs the returned step per commit.
+
+    Why: a stream makes a few container objects per CDR (the decoded record, its row, the batch
+    lists) and keeps a batch of them alive at a time, so the collector keeps promoting rows that
+    are about to die and walking every object of the process to find no garbage: a quarter of the
+    database stage's time. Rows are freed by reference counting anyway. Cycles (a transaction's or
+    a cursor's bookkeeping) are still collected, by a young-generation pass after each commit, which
+    only walks what was made since the last one, so memory stays flat.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(0)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _plan(opts: Mapping[str, Any]) -> list[str]:
