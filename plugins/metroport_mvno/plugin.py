@@ -58,8 +58,38 @@ def _demo(ctx: DemoContext) -> None:
         ("metroportmvno.link_numbers", "1"),
     ):
         ctx.set_setting(key, value)
+    _demo_bind(ctx)
     ctx.run(["metroport-mvno", "sync", "--customers", "--accounts"])
     ctx.run(["metroport-mvno", "sync", "--billings", "--chunk-size=7", "--chunking"])
+
+
+def _demo_bind(ctx: DemoContext, count: int = 6) -> None:
+    """The demo ISP's customers and the simulator's users share no identifiers, so do what an
+    administrator does on the unbound-users page: bind a few by hand, and give those customers the
+    MVNO-tagged phone tariff, so accounts and billings have someone to land on."""
+    import time
+
+    from sqlalchemy import select
+
+    from lmsplugins.lms.assignments import assign_tariff, tariffs_tagged
+    from lmsplugins.lms.customers import bind_extid, service_provider_id
+    from lmsplugins.lms.tables import customers
+
+    from .client import MetroportMVNOClient
+
+    settings = ctx.host.plugin_settings(plugin)
+    with MetroportMVNOClient.from_settings(settings) as client:
+        users = client.users()[:count]
+    with ctx.host.engine.begin() as conn:
+        spid = service_provider_id(conn, PROVIDER_NAME, create=True)
+        tagged = tariffs_tagged(conn, settings["metroportmvno.tariff_tag"])
+        ids = conn.execute(
+            select(customers.c.id).where(customers.c.deleted == 0).order_by(customers.c.id).limit(len(users))
+        ).scalars()
+        for cid, user in zip(ids, users, strict=False):
+            bind_extid(conn, cid, str(user.id), spid)
+            if tagged:
+                assign_tariff(conn, cid, tagged[0], int(time.time()) - 90 * 86400)
 
 
 def _checks(host: Host) -> list[str]:

@@ -205,3 +205,21 @@ def test_demo_seed_works_on_the_real_schema_and_search_indexes_exist(pg_host):
     assert ids["admin"] > 0
     names = {i["name"] for i in inspect(pg_host.engine).get_indexes("customers")}
     assert {"lmsplugins_customers_ten_idx", "lmsplugins_customers_ssn_idx"} <= names
+
+
+def test_demo_runs_every_plugins_jobs_without_serving(tmp_path):
+    from lmsplugins.host import Host
+
+    data = tmp_path / "demo"
+    code, out = run("demo", "--data-dir", str(data), "--no-serve")
+    assert code == 0, out
+    host = Host(data / "lms.ini")
+    with host.engine.connect() as conn:
+        jobs = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT job, status FROM lmsplugins_job_runs")}
+        cdrs = conn.exec_driver_sql("SELECT COUNT(*) FROM voip_cdr").scalar()
+        linked = conn.exec_driver_sql("SELECT COUNT(*) FROM voip_number_assignments").scalar()
+        hv_cdrs = conn.exec_driver_sql("SELECT COUNT(*) FROM hv_billing").scalar()
+    assert jobs["example.sync"] == "done"
+    assert jobs["hiperus_c5.import"] == "done" and "hiperus_c5.invoice" in jobs
+    assert jobs["metroport_mvno.sync"] == "done"
+    assert cdrs > 0 and linked > 0 and hv_cdrs > 0
