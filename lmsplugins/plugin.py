@@ -81,22 +81,24 @@ class Permission:
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """A link in the web frame's menu, shown to users holding *permission* (None: everyone)."""
+    """A link in the web frame's menu, shown to users holding *permission* (None: everyone; a tuple:
+    any one of them, e.g. a plugin's read-only and full-access rights)."""
 
     title: str
     endpoint: str
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None
     order: int = 100
 
 
 @dataclass(frozen=True)
 class Panel:
-    """A box on the LMS customer card. ``render(host, customer_id)`` returns HTML markup."""
+    """A box on the LMS customer card. ``render(host, customer_id)`` returns HTML markup.
+    ``permission`` as in :class:`MenuEntry`."""
 
     id: str
     title: str
     render: Callable[[Host, int], str]
-    permission: str | None = None
+    permission: str | tuple[str, ...] | None = None
     order: int = 100
 
 

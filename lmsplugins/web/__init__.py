@@ -107,7 +107,10 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
 
 
 def _menu_items() -> list[Any]:
-    return [m for m in web_state().menu if m.entry.permission is None or has_permission(m.entry.permission)]
+    from lmsplugins.web.slots import user_allowed
+
+    user = g.get("user")
+    return [m for m in web_state().menu if user is not None and user_allowed(user, m.entry.permission)]
 
 
 def client_ip() -> str:

@@ -70,6 +70,15 @@ def mask_secrets(host: Host, text: str) -> str:
     return text
 
 
+def user_allowed(user: User, permission: str | tuple[str, ...] | None) -> bool:
+    """A menu entry's or panel's permission: None lets everyone in, a tuple any one of its names."""
+    if not permission:
+        return True
+    if isinstance(permission, str):
+        return user.can(permission)
+    return any(user.can(name) for name in permission)
+
+
 @dataclass
 class RenderedPanel:
     id: str
@@ -82,7 +91,7 @@ def render_panels(web: WebState, customer_id: int, user: User) -> list[RenderedP
     out: list[RenderedPanel] = []
     for slot in web.panels:
         panel = slot.panel
-        if panel.permission and not user.can(panel.permission):
+        if not user_allowed(user, panel.permission):
             continue
         try:
             html = Markup(panel.render(web.host, customer_id))
