@@ -3,15 +3,15 @@
 The settings are the PHP plugin's keys in section ``hiperus_c5`` with its defaults, plus what the
 Python side needs to run unattended (endpoint, time zone of the platform's timestamps, request
 throttle, billing chunk size, a state directory for the throttle file). The web part (``blueprint``,
-``menu``, ``panels``) is added by ``views.py`` later; every extension point is a small factory, so
-adding one is a keyword here.
+``menu``, ``panels``) lives in ``views.py``; every extension point is a small factory, so the web
+code is imported only by the web host.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import DemoContext, Permission, Plugin, Setting
+from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting
 
 DEFAULT_ENDPOINT = "https://backend.hiperus.pl:8080/hiperusapi.php"
 
@@ -23,6 +23,21 @@ def _cli() -> Any:
     from .jobs import cli
 
     return cli
+
+
+def _blueprint() -> Any:
+    from .views import blueprint
+
+    return blueprint
+
+
+def _panel(host: Any, customer_id: int) -> str:
+    from .views import customer_panel
+
+    return customer_panel(host, customer_id)
+
+
+READ = ("hiperus_read_only", "hiperus_full_access")
 
 
 def _tables() -> Any:
@@ -141,6 +156,14 @@ plugin = Plugin(
         Permission("hiperus_read_only", "Hiperus C5: read only (lists, info, billing, ranges, search)"),
     ],
     cli=_cli,
+    blueprint=_blueprint,
+    menu=[
+        MenuEntry("Hiperus C5: accounts", "hiperus_c5.accounts", permission=READ, order=40),
+        MenuEntry("Hiperus C5: new account", "hiperus_c5.account_add", permission="hiperus_full_access", order=41),
+        MenuEntry("Hiperus C5: numbers", "hiperus_c5.numbers", permission=READ, order=42),
+        MenuEntry("Hiperus C5: terminals", "hiperus_c5.terminals", permission=READ, order=43),
+    ],
+    panels=[Panel("hiperus-c5", "Hiperus C5 VoIP", _panel, permission=READ, order=40)],
     tables=_tables,
     simulator=_simulator,
     demo=_demo,
