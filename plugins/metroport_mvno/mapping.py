@@ -45,7 +45,7 @@ CDR_TYPES = {"call": TYPE_VOICE, "sms": TYPE_SMS, "mms": TYPE_MMS, "data": TYPE_
 DATA_UNIT = 1024
 """``datatransfer`` is in kB; LMS's billing list shows data ``billedtime`` as bytes (spec §4.6)."""
 _PRICE_STEP = Decimal("0.00001")
-_ONE, _TWO, _HUNDRED = Decimal(1), Decimal(2), Decimal(100)
+_ZERO, _ONE, _TWO, _HUNDRED = Decimal(0), Decimal(1), Decimal(2), Decimal(100)
 
 
 class UnknownStatus(ValueError):
@@ -279,13 +279,22 @@ def unix_time(moment: datetime, zone: ZoneInfo) -> int:
 
 class CdrMapper:
     """Turns billing records into ``voip_cdr`` rows (columns in :data:`lmsplugins.lms.voip.CDR_COLUMNS`
-    order) with lookups prepared once, because it runs a million times a run."""
+    order) with lookups prepared once, because it runs a million times a run.
+
+    Records come in time order, many per second, and the client hands out one date object per distinct
+    date text: so the last conversion to a timestamp (a zone lookup each) and the last VAT factor are
+    reused while the same object comes again.
+    """
 
     def __init__(self, traffic_types: Mapping[int, str], numbers: Mapping[str, tuple[int, int | None]], zone: ZoneInfo):
         self.types = {tid: CDR_TYPES[name] for tid, name in traffic_types.items() if name in CDR_TYPES}
         self.unknown_types = sorted(name for name in traffic_types.values() if name not in CDR_TYPES)
         self.numbers = numbers
         self.zone = zone
+        self._moment: datetime | None = None
+        self._stamp = 0
+        self._vat: Decimal | None = None
+        self._factor = _ONE
 
     def owner(self, record: BillingRecord) -> tuple[int, int | None] | None:
         """(account id, customer) of the LMS account holding the record's own number (48 + ano)."""
@@ -303,17 +312,28 @@ class CdrMapper:
         if fraction is not None and len(fraction) > 256:
             fraction = fraction[:256]
         amount = quantity(record)
+        moment = record.calldate
+        if moment is not self._moment:
+            self._stamp = unix_time(moment, self.zone)
+            self._moment = moment
+        cost = record.retail_totalnetto if record.retail_totalnetto is not None else _ZERO
+        if not net:
+            vat = record.retail_vat
+            if vat is not self._vat:
+                self._factor = vat_multiplier(vat)
+                self._vat = vat
+            cost = cost * self._factor
         numbers = self.numbers
         caller_account = numbers.get(caller)
         callee_account = numbers.get(callee)
         return {
             "caller": caller,
             "callee": callee,
-            "call_start_time": unix_time(record.calldate, self.zone),
+            "call_start_time": self._stamp,
             "creationdate": None,
             "totaltime": amount,
             "billedtime": amount,
-            "price": price(record, net),
+            "price": cost.quantize(_PRICE_STEP, ROUND_HALF_UP),
             "status": STATUS_UNKNOWN,
             "direction": DIRECTION_OUTGOING if caller == COUNTRY_PREFIX + record.ano else DIRECTION_INCOMING,
             "type": cdr_type,

@@ -67,6 +67,9 @@ _CATEGORIES = {
 }
 _TYPE_WHEEL = ("call",) * 8 + ("sms",) * 5 + ("data",) * 4 + ("mms",) * 2 + ("video",)
 _BILLING_FIELD = {"call": "duration", "video": "duration", "data": "datatransfer", "sms": "msg", "mms": "msg"}
+_WHEEL = len(_TYPE_WHEEL)
+_MASK = 0xFFFFFFFFFFFFFFFF
+_MIX_MUL = 0xBF58476D1CE4E5B9
 
 
 @dataclass
@@ -305,6 +308,67 @@ class Dataset:
         m = len(self.mobiles)
         return sum((hi - j) // m - (lo - 1 - j) // m for j in self.user_mobiles.get(userid, []))
 
+    def _render_tables(self) -> None:
+        """Fragments of the JSON text of :meth:`record`, rendered once: per SIM, per traffic kind."""
+        h = 0x9E3779B97F4A7C15 ^ (self.seed & _MASK)
+        h = (h * _MIX_MUL) & _MASK
+        self._seed_state = h ^ (h >> 31)
+        self._sim_parts = [
+            (f', "userid": {json.dumps(m["userid"])}, "src": ', "48" + m["ano"],
+             f', "ano": {json.dumps(m["ano"], ensure_ascii=False)}, "calldate": "')
+            for m in self.mobiles
+        ]
+        self._kind_parts = {}
+        for kind in set(_TYPE_WHEEL):
+            self._kind_parts[kind] = (
+                f'", "billingfield": "{_BILLING_FIELD[kind]}", ',
+                f', "traffic_types_id": {next(i for i, t in TRAFFIC_TYPES if t == kind)}, "CategoryName": ',
+                [json.dumps(c, ensure_ascii=False) + "}" for c in _CATEGORIES[kind]],
+            )
+        self._last_second = -1
+        self._last_calldate = ""
+
+    def record_json(self, k: int) -> str:
+        """``json.dumps(self.record(k), ensure_ascii=False)``, several times faster.
+
+        Why: the benchmark measures the client, so the server must not be the bottleneck; the text is
+        pieced together from :meth:`_render_tables` instead of building and encoding a dict. A test holds
+        the two equal.
+        """
+        if not hasattr(self, "_sim_parts"):
+            self._render_tables()
+        h = self._seed_state ^ k
+        h = (h * _MIX_MUL) & _MASK
+        h ^= h >> 31
+        r = ((h ^ 1) * _MIX_MUL) & _MASK
+        rid = ID_BASE + 2 * k + ((r ^ (r >> 31)) & 1)
+        sim_head, own, sim_tail = self._sim_parts[k % len(self.mobiles)]
+        kind = _TYPE_WHEEL[h % _WHEEL]
+        other = f"48{600_000_000 + (h >> 8) % 300_000_000:09d}"
+        if (h >> 40) % 10 == 0:
+            other = f"D{(h >> 44) % 10}{other}"
+        if kind == "data":
+            src, dst = own, "internet"
+            quantities = f'"duration": 0, "datatransfer": {1 + (h >> 12) % 250_000}, "msg": 0'
+        else:
+            src, dst = (own, other) if (h >> 4) & 1 == 0 else (other, own)
+            if kind == "call" or kind == "video":
+                quantities = f'"duration": {1 + (h >> 12) % 1800}, "datatransfer": 0, "msg": 0'
+            else:
+                quantities = '"duration": 0, "datatransfer": 0, "msg": 1'
+        second = k * 86400 // self.per_day
+        if second != self._last_second:
+            self._last_second = second
+            self._last_calldate = (self.epoch + timedelta(seconds=second)).strftime("%Y-%m-%d %H:%M:%S")
+        net = round(((h >> 20) % 5000) / 10000, 4)
+        net_text = '"' + f"{net:.4f}".replace(".", ",") + '"' if k % 17 == 5 else repr(net)
+        field_part, type_part, categories = self._kind_parts[kind]
+        return (
+            f'{{"id": {rid}{sim_head}"{src}", "dst": "{dst}"{sim_tail}{self._last_calldate}{field_part}'
+            f'{quantities}, "retail_totalnetto": {net_text}, "retail_vat": 1.23{type_part}'
+            f"{categories[(h >> 28) % len(categories)]}"
+        )
+
     def record(self, k: int) -> dict[str, Any]:
         h = _mix(self.seed, k)
         mobile = self.mobiles[k % len(self.mobiles)]
@@ -532,10 +596,11 @@ class MetroportSimulator:
         head = f"[{count},[" if enveloped else "["
         parts: list[str] = [head]
         sent = 0
+        render = self.data.record_json
         for k in self.data.indexes(lo, hi, userid):
             if sent == count or (cut is not None and sent == cut):
                 break
-            parts.append(("," if sent else "") + json.dumps(self.data.record(k), ensure_ascii=False))
+            parts.append(("," if sent else "") + render(k))
             sent += 1
             if len(parts) >= 256:
                 yield "".join(parts).encode()
