@@ -321,7 +321,7 @@ class BillingParser:
     def __init__(self, tz: ZoneInfo | None):
         self.tz = tz
         self._last_date_text: str | None = None
-        self._last_date: datetime | None = None
+        self._last_date = datetime.min
         self._amounts: dict[Any, Decimal | None] = {"": None}
 
     def _amount(self, value: Any) -> Decimal | None:
@@ -352,7 +352,7 @@ class BillingParser:
 
     def _calldate(self, text: str) -> datetime:
         if text == self._last_date_text:
-            return self._last_date  # type: ignore[return-value]
+            return self._last_date
         moment = datetime.fromisoformat(text.strip())
         tz = self.tz
         if tz is not None:
@@ -385,11 +385,17 @@ class BillingParser:
             dst = dst.strip()
             if not dst.isdigit():
                 dst = strip_routing_prefix(dst)
-            amounts = [get(key) for key in ("datatransfer", "retail_totalnetto", "retail_vat")]
-            decoded = [None if value is None else self._amount(value) for value in amounts]
+            amount = self._amount
+            data, net, vat = get("datatransfer"), get("retail_totalnetto"), get("retail_vat")
             return BillingRecord(
-                rid, src, dst, ano.strip(), self._calldate(calldate), billingfield.strip().lower(), duration,
-                decoded[0], msg, decoded[1], decoded[2], traffic, category.strip(),
+                rid, src, dst, ano.strip(),
+                self._last_date if calldate == self._last_date_text else self._calldate(calldate),
+                billingfield.strip().lower(), duration,
+                None if data is None else Decimal(data) if type(data) is int else amount(data),
+                msg,
+                None if net is None else amount(net),
+                None if vat is None else amount(vat),
+                traffic, category.strip(),
             )
         except (_RowError, ValueError, TypeError):
             return parse_billing(row, self.tz)
