@@ -249,13 +249,20 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     parser.add_argument("--keep", action="store_true", help="Keep the database (its name is printed).")
+    parser.add_argument("--database", help="Reuse a database kept by --keep instead of building one (implies --keep).")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     reason = dbs.pg_unavailable()
     if reason:
         raise SystemExit(reason)
-    name, ini = build_database(args.customers, args.cdr)
+    if args.database:
+        name, args.keep = args.database, True
+        ini = dbs.write_ini(
+            Path(tempfile.mkdtemp(prefix="web_lists_")), "postgres", name, extra="[lmsplugins]\nproxy_hops = 0\n"
+        )
+    else:
+        name, ini = build_database(args.customers, args.cdr)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc: subprocess.Popen | None = None

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -129,48 +130,175 @@ def format_address(row: Any) -> str:
     return ", ".join(p for p in (street, town) if p)
 
 
-def _prefix(column: Any, text: str, dialect: str) -> ColumnElement[bool]:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = column.like(f"{escaped}%", escape="\\")
-    if dialect == "postgresql":
-        return and_(column >= text, column < text + _TOP, like)
-    return like
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_condition(q: str, dialect: str) -> ColumnElement[bool] | None:
-    """Where-clause for a search box entry: id, NIP, PESEL (digits) or a name prefix.
+def _name_prefixes(last: str) -> list[str]:
+    """The stored spellings a typed surname may start: LMS's upper case (customers.capitalize_names),
+    then, for installations that keep names as typed, Capitalised and exactly as typed."""
+    found: list[str] = []
+    for variant in (last.upper(), last[:1].upper() + last[1:].lower(), last):
+        if variant not in found:
+            found.append(variant)
+    return found
 
-    ``"kowal"`` matches ``KOWALSKI``; ``"kowalski an"`` also needs the first name to start with
-    ``An``. Digits match the id exactly and NIP/PESEL with or without separators.
+
+@dataclass(frozen=True)
+class Search:
+    """A search box entry taken apart: the *shape* of its where-clause and the values to bind.
+
+    Pages are built per shape once (:func:`_page_statements`) and executed with the values, because
+    building and compiling the statement cost more than running it.
     """
+
+    shape: tuple[Any, ...]
+    values: dict[str, Any]
+
+
+def parse_search(q: str) -> Search | None:
+    """id, NIP, PESEL (digits, separators allowed) or a surname prefix with an optional first-name one."""
     q = _SPACES.sub(" ", q.strip())
     if not q:
         return None
-    c = customers.c
-    options: list[ColumnElement[bool]] = []
     digits = re.sub(r"[\s-]", "", q)
     if digits.isdigit():
+        values: dict[str, Any] = {}
         if len(digits) <= 10 and int(digits) <= _MAX_INT:
-            options.append(c.id == int(digits))
+            values["id"] = int(digits)
         ten = normalize_ten(q)
         if ten:
-            dashed = f"{ten[:3]}-{ten[3:6]}-{ten[6:8]}-{ten[8:]}"
-            options.append(c.ten.in_([ten, dashed, f"PL{ten}"]))
+            values.update(ten0=ten, ten1=f"{ten[:3]}-{ten[3:6]}-{ten[6:8]}-{ten[8:]}", ten2=f"PL{ten}")
         ssn = normalize_ssn(q)
         if ssn:
-            options.append(c.ssn == ssn)
-        if options:
-            return or_(*options)
+            values["ssn"] = ssn
+        if values:
+            return Search(("digits", "id" in values, "ten0" in values, "ssn" in values), values)
     last, _, first = q.partition(" ")
-    cond = _prefix(c.lastname, last.upper(), dialect)
+    values = {}
+    prefixes = _name_prefixes(last)
+    for i, prefix in enumerate(prefixes):
+        values.update({f"lo{i}": prefix, f"hi{i}": prefix + _TOP, f"like{i}": _like_escape(prefix) + "%"})
     if first:
-        first_cond = func.lower(c.name).like(f"{first.lower()}%")
-        cond = and_(cond, first_cond)
-    # Names typed in mixed case by LMS installations with customers.capitalize_names = false.
-    if last.upper() != last:
-        alt = _prefix(c.lastname, last, dialect)
-        cond = or_(cond, and_(alt, func.lower(c.name).like(f"{first.lower()}%")) if first else alt)
-    return cond
+        values["first"] = _like_escape(first.lower()) + "%"
+    return Search(("name", len(prefixes), bool(first)), values)
+
+
+def _branches(shape: tuple[Any, ...], dialect: str, values: dict[str, Any] | None = None) -> list[ColumnElement[bool]]:
+    """The where-clauses of a search shape, any of which may match, bound to *values* when given.
+
+    On PostgreSQL a name search has one clause per spelling, each a range of ``customers_lastname_idx``
+    (a range, so the index serves whatever the collation; the LIKE keeps it exact). The ranges are
+    disjoint, so :func:`list_customers` reads each in index order and merges them: an ``OR`` of the
+    ranges makes the server fetch and sort every match (78 ms instead of 0.3 ms for a two-letter
+    prefix among 100,000 customers).
+    """
+    c = customers.c
+
+    def bound(name: str) -> Any:
+        return bindparam(name, values[name]) if values is not None else bindparam(name)
+
+    if shape[0] == "digits":
+        _, has_id, has_ten, has_ssn = shape
+        options: list[ColumnElement[bool]] = []
+        if has_id:
+            options.append(c.id == bound("id"))
+        if has_ten:
+            options.append(c.ten.in_([bound("ten0"), bound("ten1"), bound("ten2")]))
+        if has_ssn:
+            options.append(c.ssn == bound("ssn"))
+        return [or_(*options)]
+    _, count, has_first = shape
+    branches = []
+    for i in range(count):
+        cond = c.lastname.like(bound(f"like{i}"), escape="\\")
+        if dialect == "postgresql":
+            cond = and_(c.lastname >= bound(f"lo{i}"), c.lastname < bound(f"hi{i}"), cond)
+        if has_first:
+            cond = and_(cond, func.lower(c.name).like(bound("first"), escape="\\"))
+        branches.append(cond)
+    return branches
+
+
+def search_condition(q: str, dialect: str) -> ColumnElement[bool] | None:
+    """Where-clause for a search box entry, with its values bound.
+
+    ``"kowal"`` matches ``KOWALSKI`` (and ``Kowalski`` where names are not capitalised);
+    ``"kowalski an"`` also needs the first name to start with ``An``. Digits match the id exactly and
+    NIP/PESEL with or without separators.
+    """
+    search = parse_search(q)
+    if search is None:
+        return None
+    branches = _branches(search.shape, dialect, search.values)
+    return branches[0] if len(branches) == 1 else or_(*branches)
+
+
+@lru_cache(maxsize=256)
+def _page_statements(
+    dialect: str, shape: tuple[Any, ...] | None, sort: str, desc: bool, include_deleted: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """(page, count) statements for one search shape and sort; values come as bind parameters:
+    the search's, ``limit`` and ``offset`` (and ``need`` = offset + limit for merged ranges).
+
+    The page is found on the sort keys alone, which the host's indexes on active customers serve
+    without reading the table (``lmsplugins_customers_active_*_idx``), and only its rows are fetched
+    in full: a page deep in the list no longer reads every customer before it. The same statement
+    brings each row's billing address and the capped count, because on a busy list page the round
+    trips cost more than the server's work.
+    """
+    c = customers.c
+    branches = _branches(shape, dialect) if shape is not None else []
+    where: list[ColumnElement[bool]] = [] if include_deleted else [c.deleted == 0]
+    names = ["id"] if sort == "id" else ["lastname", "name", "id"]
+    keys = [c[k] for k in names]
+    limit, offset = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+
+    def ordered(cols: Any) -> list[Any]:
+        return [cols[k].desc() if desc else cols[k] for k in names]
+
+    if len(branches) > 1 and dialect == "postgresql":
+        # Each spelling's range in index order, just deep enough for this page, then merged.
+        need = bindparam("need", type_=Integer)
+        merged = union_all(*(select(*keys).where(b, *where).order_by(*ordered(c)).limit(need) for b in branches))
+        found = merged.subquery()
+        paged = select(*found.c).order_by(*ordered(found.c)).limit(limit).offset(offset).subquery("page")
+        counted = union_all(
+            *(select(literal(1)).select_from(customers).where(b, *where).limit(COUNT_CAP + 1) for b in branches)
+        ).subquery()
+    else:
+        if branches:
+            where.append(branches[0] if len(branches) == 1 else or_(*branches))
+        paged = select(*keys).where(*where).order_by(*ordered(c)).limit(limit).offset(offset).subquery("page")
+        counted = select(literal(1)).select_from(customers).where(*where).limit(COUNT_CAP + 1).subquery()
+    count_query = select(func.count()).select_from(counted)
+    row = customers.alias("row")
+    ca, a, r = customer_addresses.c, addresses.c, row.c
+    page_query = (
+        select(
+            r.id,
+            r.lastname,
+            r.name,
+            r.status,
+            r.type,
+            r.ten,
+            r.ssn,
+            r.deleted,
+            a.street,
+            a.house,
+            a.flat,
+            a.zip,
+            a.city,
+            count_query.scalar_subquery().label("total"),
+        )
+        .select_from(
+            paged.join(row, r.id == paged.c.id)
+            .outerjoin(customer_addresses, and_(ca.customer_id == r.id, ca.type == 1))
+            .outerjoin(addresses, a.id == ca.address_id)
+        )
+        .order_by(*ordered(paged.c), ca.id)
+    )
+    return page_query, count_query
 
 
 def list_customers(
@@ -182,65 +310,40 @@ def list_customers(
     desc: bool = False,
     include_deleted: bool = False,
 ) -> CustomerPage:
-    """One page of customers (search *q* if given), sorted by an indexed column."""
-    c = customers.c
+    """One page of customers (search *q* if given), sorted by an indexed column, with the billing
+    address of each and a count capped at :data:`COUNT_CAP`."""
     page = max(1, page)
-    where: list[ColumnElement[bool]] = []
-    cond = search_condition(q, conn.dialect.name)
-    if cond is not None:
-        where.append(cond)
-    if not include_deleted:
-        where.append(c.deleted == 0)
+    offset = (page - 1) * per_page
+    search = parse_search(q)
     if sort not in SORTS:
         sort = "name"
-    keys = [c.id] if sort == "id" else [c.lastname, c.name, c.id]
-    order = [k.desc() for k in keys] if desc else list(keys)
-    query = (
-        select(c.id, c.lastname, c.name, c.status, c.type, c.ten, c.ssn, c.deleted)
-        .where(*where)
-        .order_by(*order)
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+    page_query, count_query = _page_statements(
+        conn.dialect.name, search.shape if search else None, sort, desc, include_deleted
     )
-    fetched = conn.execute(query).all()
-    has_next = len(fetched) > per_page
-    fetched = fetched[:per_page]
-    # Most pages are not the last one, so counting costs one capped scan, not a full count.
-    if page == 1 and not has_next:
-        total, capped = len(fetched), False
-    else:
-        sub = select(literal(1)).select_from(customers).where(*where).limit(COUNT_CAP + 1).subquery()
-        total = int(conn.execute(select(func.count()).select_from(sub)).scalar() or 0)
-        capped = total > COUNT_CAP
-        total = min(total, COUNT_CAP)
-    found = billing_addresses(conn, [r.id for r in fetched])
-    rows = [
-        CustomerRow(
-            id=r.id,
-            name=display_name(r.lastname, r.name),
-            status=r.status,
-            type=r.type,
-            ten=r.ten or "",
-            ssn=r.ssn or "",
-            deleted=bool(r.deleted),
-            address=found.get(r.id, ""),
+    values = dict(search.values) if search else {}
+    values.update(limit=per_page + 1, offset=offset, need=offset + per_page + 1)
+    rows: list[CustomerRow] = []
+    total = 0
+    for r in conn.execute(page_query, values):
+        if rows and rows[-1].id == r.id:
+            continue  # a second billing address: the first one is shown
+        total = r.total
+        rows.append(
+            CustomerRow(
+                id=r.id,
+                name=display_name(r.lastname, r.name),
+                status=r.status,
+                type=r.type,
+                ten=r.ten or "",
+                ssn=r.ssn or "",
+                deleted=bool(r.deleted),
+                address=format_address(r) if r.city is not None or r.street is not None else "",
+            )
         )
-        for r in fetched
-    ]
-    return CustomerPage(rows, page, per_page, total, capped, has_next)
-
-
-def billing_addresses(conn: Connection, ids: list[int]) -> dict[int, str]:
-    """Billing (type 1) address of each customer in *ids*, formatted; one query for the page."""
-    if not ids:
-        return {}
-    ca, a = customer_addresses.c, addresses.c
-    rows = conn.execute(
-        select(ca.customer_id, a.street, a.house, a.flat, a.zip, a.city)
-        .select_from(customer_addresses.join(addresses, a.id == ca.address_id))
-        .where(ca.customer_id.in_(ids), ca.type == 1)
-    ).all()
-    return {r.customer_id: format_address(r) for r in rows}
+    if not rows and page > 1:
+        total = int(conn.execute(count_query, values).scalar() or 0)
+    has_next = len(rows) > per_page
+    return CustomerPage(rows[:per_page], page, per_page, min(total, COUNT_CAP), total > COUNT_CAP, has_next)
 
 
 def contact_kinds(bits: int | None) -> list[str]:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
@@ -60,11 +60,6 @@ def safe_next(target: str | None) -> str:
 
 def _lang_state(user_id: int) -> DbState:
     return DbState(current_host().engine, f"web.lang.{user_id}")
-
-
-@blueprint.app_context_processor
-def _frame_forms() -> dict[str, Any]:
-    return {"logout_form": LogoutForm(), "language_form": LanguageForm(lang=g.get("lang"), next=request.full_path)}
 
 
 @blueprint.route("/healthz")
