@@ -23,6 +23,7 @@ from lmsplugins.web.context import (
     current_host,
     current_user,
     gettext,
+    read_engine,
     require_any_permission,
     web_state,
 )
@@ -158,7 +159,7 @@ def customers() -> Any:
     order = request.args.get("order", "asc")
     page_no = _int_arg("page", 1)
     per_page = current_app.config["PER_PAGE"]
-    with current_host().engine.connect() as conn:
+    with read_engine().connect() as conn:
         page = customer_card.list_customers(
             conn, q=q, page=page_no, per_page=per_page, sort=sort, desc=(order == "desc")
         )
@@ -178,7 +179,7 @@ def customers() -> Any:
 @blueprint.route("/customers/<int:customer_id>")
 def customer(customer_id: int) -> Any:
     require_any_permission(*CUSTOMER_READ)
-    with current_host().engine.connect() as conn:
+    with read_engine().connect() as conn:
         card = customer_card.get_card(conn, customer_id)
     if card is None:
         abort(404)
