@@ -31,7 +31,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lmsplugins.host import Host
 from lmsplugins.web import auth, i18n, sso
-from lmsplugins.web.context import EXTENSION, WebState, current_language, gettext, has_permission, web_state
+from lmsplugins.web.context import (
+    EXTENSION,
+    WebState,
+    current_language,
+    frame_url,
+    gettext,
+    has_permission,
+    web_state,
+)
 from lmsplugins.web.rights import ADMIN, HOST_PERMISSIONS
 from lmsplugins.web.security import SessionInterface, add_security_headers, stored_secret_key
 
@@ -98,6 +106,7 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
     app.jinja_env.globals.update(
         _=gettext,
         can=has_permission,
+        frame_url=frame_url,
         current_language=current_language,
         languages=i18n.LANGUAGES,
         ADMIN=ADMIN,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, request, url_for
 
 from lmsplugins.web.i18n import DEFAULT_LANGUAGE, translate
 
@@ -63,6 +63,7 @@ class WebState:
     permissions: dict[str, str] = field(default_factory=dict)
     user_cache: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     reader: Engine | None = None
+    frame_urls: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def web_state() -> WebState:
@@ -85,6 +86,22 @@ def read_engine() -> Engine:
     if web.reader is None:
         web.reader = web.host.engine.execution_options(isolation_level="AUTOCOMMIT")
     return web.reader
+
+
+def frame_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` without arguments, remembered per script root (``frame_url`` in templates).
+
+    The frame links to the same dozen pages on every request; building each URL anew was a tenth of
+    a list page's time.
+    """
+    cache = web_state().frame_urls
+    key = (request.script_root, endpoint)
+    url = cache.get(key)
+    if url is None:
+        if len(cache) > 1000:
+            cache.clear()
+        url = cache[key] = url_for(endpoint)
+    return url
 
 
 def current_user() -> User | None:
