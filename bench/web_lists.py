@@ -247,7 +247,9 @@ def main() -> int:
     parser.add_argument("--cdr", type=int, default=1_000_000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn's advice: 2 x cores + 1"
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the database (its name is printed).")
     parser.add_argument("--database", help="Reuse a database kept by --keep instead of building one (implies --keep).")
     args = parser.parse_args()
