@@ -143,34 +143,58 @@ class _Batch:
     stores the previous ones. With *keep* the rows are remembered as they pass, so a batch that
     hit existing keys can be sent again through the slower upsert path; without it the batch can be
     read once (the MySQL path keeps a copy of the loader's file instead).
+
+    Rows are mappings, or sequences in the order of *columns* when the caller gives them: a hot path
+    (CDRs) then hands its tuples to the loader without building a dict per row.
     """
 
-    def __init__(self, first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]], size: int, keep: bool = True):
-        self.columns = list(first.keys())
+    def __init__(
+        self,
+        first: Any,
+        rest: Iterator[Any],
+        size: int,
+        keep: bool = True,
+        columns: Sequence[str] | None = None,
+    ):
+        self.ordered = columns is not None
+        self.columns = list(columns) if columns is not None else list(first.keys())
         self.keep = keep
         self.count = 0
-        self.rows: list[Mapping[str, Any]] = [first] if keep else []
-        self._first: Mapping[str, Any] | None = None if keep else first
+        self.rows: list[Any] = [first] if keep else []
+        self._first: Any = None if keep else first
         self._rest = islice(rest, size - 1)
 
-    def tuples(self) -> Iterator[list[Any]]:
-        """Every row as a list in column order; the first pass pulls from the source."""
-        cols = self.columns
+    def tuples(self) -> Iterator[Sequence[Any]]:
+        """Every row as a sequence in column order; the first pass pulls from the source."""
+        shape = self._shape
         if self.keep:
-            yield from ([r[c] for c in cols] for r in self.rows)
+            yield from map(shape, self.rows)
         elif self._first is not None:
             first, self._first = self._first, None
             self.count = 1
-            yield [first[c] for c in cols]
+            yield shape(first)
         elif self.count:
             raise RuntimeError("this batch was streamed once and not kept")
-        for row in self._rest:
-            self.count += 1
-            if self.keep:
+        if self.keep:
+            for row in self._rest:
+                self.count += 1
                 self.rows.append(row)
-            yield [row[c] for c in cols]
+                yield shape(row)
+        elif self.ordered:
+            for row in self._rest:
+                self.count += 1
+                yield row
+        else:
+            for row in self._rest:
+                self.count += 1
+                yield shape(row)
 
-    def drain(self) -> list[Mapping[str, Any]]:
+    def _shape(self, row: Any) -> Sequence[Any]:
+        if self.ordered:
+            return row
+        return [row[c] for c in self.columns]
+
+    def drain(self) -> list[Any]:
         """Pull what the source still owes this batch; return the kept rows."""
         if self.keep:
             self.rows.extend(self._rest)
@@ -182,14 +206,23 @@ class _Batch:
             self.count += 1
         return self.rows
 
+    def mappings(self) -> list[Mapping[str, Any]]:
+        """The whole (kept) batch as mappings, for statements executed with many parameter sets."""
+        rows = self.drain()
+        if self.ordered:
+            return [dict(zip(self.columns, r, strict=True)) for r in rows]
+        return rows
+
     def __len__(self) -> int:
         return len(self.rows) if self.keep else self.count
 
 
-def _batches(rows: Iterable[Mapping[str, Any]], size: int, keep: bool = True) -> Iterator[_Batch]:
+def _batches(
+    rows: Iterable[Any], size: int, keep: bool = True, columns: Sequence[str] | None = None
+) -> Iterator[_Batch]:
     it = iter(rows)
     for first in it:
-        batch = _Batch(first, it, size, keep)
+        batch = _Batch(first, it, size, keep, columns)
         yield batch
         batch.drain()
 
@@ -280,14 +313,22 @@ def _load_file(conn: Connection, table_name: str, columns: Sequence[str], path: 
     return result.rowcount
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], batch_size: int = 5000) -> int:
-    """Insert many rows fast: COPY on PostgreSQL, multi-row INSERT elsewhere. Returns the row count."""
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: Iterable[Any],
+    batch_size: int = 5000,
+    columns: Sequence[str] | None = None,
+) -> int:
+    """Insert many rows fast: COPY on PostgreSQL, multi-row INSERT elsewhere. Returns the row count.
+
+    Rows are mappings, or sequences in the order of *columns* when given."""
     count = 0
-    for batch in _batches(rows, batch_size):
+    for batch in _batches(rows, batch_size, columns=columns):
         if conn.dialect.name == "postgresql":
             count += copy_rows(conn, table.name, batch.columns, batch.tuples())
         else:
-            conn.execute(table.insert(), batch.drain())
+            conn.execute(table.insert(), batch.mappings())
             count += len(batch.rows)
     return count
 
@@ -321,27 +362,29 @@ def _upsert_statement(conn: Connection, table: Table, key: Sequence[str], update
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Any],
     key: Sequence[str],
     update: Sequence[str] | None = None,
     batch_size: int = 5000,
+    columns: Sequence[str] | None = None,
 ) -> int:
     """Insert rows, updating *update* columns (default: all but the key) where *key* already exists.
 
-    On PostgreSQL and MySQL each batch is first streamed with the bulk loader (COPY inside a
-    savepoint; LOAD DATA), the common case of an import of new rows; only a batch that meets
-    existing keys goes through a staging table and ``INSERT ... ON CONFLICT`` / ``ON DUPLICATE KEY
-    UPDATE``. SQLite gets a multi-row upsert statement. Returns the number of rows sent.
+    Rows are mappings, or sequences in the order of *columns* when given. On PostgreSQL and MySQL
+    each batch is first streamed with the bulk loader (COPY inside a savepoint; LOAD DATA), the
+    common case of an import of new rows; only a batch that meets existing keys goes through a
+    staging table and ``INSERT ... ON CONFLICT`` / ``ON DUPLICATE KEY UPDATE``. SQLite gets a
+    multi-row upsert statement. Returns the number of rows sent.
     """
     count = 0
     mysql_bulk = conn.dialect.name == "mysql" and _has_unique(table, key)
     bulk = conn.dialect.name == "postgresql" or mysql_bulk
-    for batch in _batches(rows, batch_size, keep=not mysql_bulk):
+    for batch in _batches(rows, batch_size, keep=not mysql_bulk, columns=columns):
         upd = [c for c in (update if update is not None else batch.columns) if c not in key and c in batch.columns]
         if bulk:
             _bulk_upsert_batch(conn, table, batch, key, upd)
         else:
-            conn.execute(_upsert_statement(conn, table, key, upd), batch.drain())
+            conn.execute(_upsert_statement(conn, table, key, upd), batch.mappings())
         count += len(batch)
     return count
 

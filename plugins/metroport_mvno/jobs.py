@@ -44,7 +44,7 @@ from lmsplugins.lms import customers as lms_customers
 from lmsplugins.lms import voip
 
 from . import mapping
-from .client import MetroportMVNOClient, PriceListError, validate_price_list
+from .client import MetroportMVNOClient, PassedRecord, PriceListError, validate_price_list
 from .plugin import PROVIDER_NAME
 
 PLUGIN = "metroport_mvno"
@@ -52,6 +52,9 @@ JOB = "metroport_mvno.sync"
 NET_FLAG = 16
 """``tariffs.flags`` bit TARIFF_FLAG_NET_ACCOUNT: the customer's records are priced net."""
 SAMPLE_ROWS = 5
+_CALLER, _CALLEE, _START, _PRICE, _DIRECTION, _UNIQUEID = (
+    voip.CDR_COLUMNS.index(c) for c in ("caller", "callee", "call_start_time", "price", "direction", "uniqueid")
+)
 PARTS = ("customers", "accounts", "billings")
 
 
@@ -622,7 +625,9 @@ class Sync:
                     f"Getting billing records for subperiod {piece_start:%Y-%m-%d %H:%M:%S} - "
                     f"{piece_end:%Y-%m-%d %H:%M:%S}..."
                 )
-            records = self.client.billings(piece_start, piece_end, userid=userid, id_after=id_after)
+            records = self.client.billings(
+                piece_start, piece_end, userid=userid, id_after=id_after, wanted=mapper.holds
+            )
             self._store(spid, mapper, records, self.ts(piece_start), self.ts(piece_end), owner, netflag)
 
     def _store(
@@ -642,11 +647,12 @@ class Sync:
         got = Counter[str]()
         samples: list[str] = []
 
-        def rows() -> Iterator[dict[str, Any]]:
+        def rows() -> Iterator[tuple[Any, ...]]:
             bar = self.bar
             for record in records:
                 got["api"] += 1
-                holder = mapper.owner(record)
+                # A passed record's number has no LMS account (the client was told which are wanted).
+                holder = None if type(record) is PassedRecord else mapper.owner(record)
                 customer = holder[1] if holder is not None else None
                 if customer is None or (owner is not None and customer != owner) or customer not in netflag:
                     if holder is None or (owner is not None and customer != owner):
@@ -657,18 +663,18 @@ class Sync:
                         stats["cdrs_not_billable"] += 1
                     continue
                 try:
-                    row = mapper.row(record, netflag[customer])
+                    row = mapper.values(record, netflag[customer])  # type: ignore[arg-type]
                 except ValueError as exc:
                     stats["cdrs_bad"] += 1
                     if len(self.bad) < 5:
                         self.bad.append(str(exc))
                     continue
                 if replace and opts.update:
-                    seen[row["direction"]].add(row["uniqueid"])
+                    seen[row[_DIRECTION]].add(row[_UNIQUEID])
                 if len(samples) < SAMPLE_ROWS:
                     samples.append(
-                        f"uniqueid={row['uniqueid']} direction={row['direction']} {row['caller']} -> "
-                        f"{row['callee']} at {row['call_start_time']} price {row['price']}"
+                        f"uniqueid={row[_UNIQUEID]} direction={row[_DIRECTION]} {row[_CALLER]} -> "
+                        f"{row[_CALLEE]} at {row[_START]} price {row[_PRICE]}"
                     )
                 got["rows"] += 1
                 if got["rows"] % 10000 == 0:
@@ -680,7 +686,7 @@ class Sync:
             deleted = 0
             if replace and not opts.update:
                 deleted = voip.delete_provider_cdrs(conn, lo, hi, spid, owner)
-            written = voip.write_cdrs(conn, rows(), update=True)
+            written = voip.write_cdrs(conn, rows(), update=True, ordered=True)
             if replace and opts.update:
                 deleted += voip.purge_provider_cdrs(conn, lo, hi, spid, seen, owner)
             after = voip.count_provider_cdrs(conn, lo, hi, spid, owner)

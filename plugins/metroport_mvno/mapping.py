@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from lmsplugins.lms.customers import IdentityIndex, Match, normalize_icn, normalize_ssn, normalize_ten
 from lmsplugins.lms.voip import (
+    CDR_COLUMNS,
     DIRECTION_INCOMING,
     DIRECTION_OUTGOING,
     STATUS_UNKNOWN,
@@ -296,12 +297,21 @@ class CdrMapper:
         self._vat: Decimal | None = None
         self._factor = _ONE
 
+    def holds(self, ano: str) -> bool:
+        """Whether an LMS account holds this own number (``ano`` without the country prefix)."""
+        return COUNTRY_PREFIX + ano in self.numbers
+
     def owner(self, record: BillingRecord) -> tuple[int, int | None] | None:
         """(account id, customer) of the LMS account holding the record's own number (48 + ano)."""
         return self.numbers.get(COUNTRY_PREFIX + record.ano)
 
     def row(self, record: BillingRecord, net: bool) -> dict[str, Any]:
-        """The voip_cdr row; ValueError for a record LMS cannot store (reported, never guessed)."""
+        """The voip_cdr row as a mapping (see :meth:`values`)."""
+        return dict(zip(CDR_COLUMNS, self.values(record, net), strict=True))
+
+    def values(self, record: BillingRecord, net: bool) -> tuple[Any, ...]:
+        """The voip_cdr row in :data:`CDR_COLUMNS` order; ValueError for a record LMS cannot store
+        (reported, never guessed)."""
         cdr_type = self.types.get(record.traffic_types_id)  # type: ignore[arg-type]
         if cdr_type is None:
             raise ValueError(f"record {record.id}: unknown traffic type id {record.traffic_types_id}")
@@ -326,26 +336,27 @@ class CdrMapper:
         numbers = self.numbers
         caller_account = numbers.get(caller)
         callee_account = numbers.get(callee)
-        return {
-            "caller": caller,
-            "callee": callee,
-            "call_start_time": self._stamp,
-            "creationdate": None,
-            "totaltime": amount,
-            "billedtime": amount,
-            "price": cost.quantize(_PRICE_STEP, ROUND_HALF_UP),
-            "status": STATUS_UNKNOWN,
-            "direction": DIRECTION_OUTGOING if caller == COUNTRY_PREFIX + record.ano else DIRECTION_INCOMING,
-            "type": cdr_type,
-            "callervoipaccountid": caller_account[0] if caller_account else None,
-            "calleevoipaccountid": callee_account[0] if callee_account else None,
-            "caller_flags": 0,
-            "callee_flags": 0,
-            "caller_prefix_group": None,
-            "callee_prefix_group": None,
-            "uniqueid": str(record.id),
-            "fraction": fraction,
-            "prefix": None,
-            "prefixname": None,
-            "incremental": 0,
-        }
+        # CDR_COLUMNS order; row() names them, and the mapping tests read them by name.
+        return (
+            caller,
+            callee,
+            self._stamp,
+            None,
+            amount,
+            amount,
+            cost.quantize(_PRICE_STEP, ROUND_HALF_UP),
+            STATUS_UNKNOWN,
+            DIRECTION_OUTGOING if caller == COUNTRY_PREFIX + record.ano else DIRECTION_INCOMING,
+            cdr_type,
+            caller_account[0] if caller_account else None,
+            callee_account[0] if callee_account else None,
+            0,
+            0,
+            None,
+            None,
+            str(record.id),
+            fraction,
+            None,
+            None,
+            0,
+        )

@@ -113,6 +113,20 @@ def test_write_cdrs_is_idempotent_and_updates(lms_host):
         assert voip.delete_cdrs(conn, 1_700_000_000, 1_700_000_009) == 10
 
 
+def test_write_cdrs_takes_ordered_tuples_like_mappings(lms_host):
+    def ordered(rows):
+        return (tuple(r[c] for c in voip.CDR_COLUMNS) for r in rows)
+
+    with lms_host.engine.begin() as conn:
+        assert voip.write_cdrs(conn, ordered(_cdrs(25)), batch_size=10, ordered=True) == 25
+        # A batch meeting existing keys goes through the staging/upsert path with the same tuples.
+        voip.write_cdrs(conn, ordered(_cdrs(30, price="0.5")), batch_size=10, ordered=True)
+        voip.write_cdrs(conn, ordered(_cdrs(30, price="9")), update=False, ordered=True)
+        rows = conn.execute(select(voip_cdr.c.uniqueid, voip_cdr.c.price, voip_cdr.c.totaltime)).all()
+    assert len(rows) == 30 and {r.price for r in rows} == {Decimal("0.5")}
+    assert {r.uniqueid: r.totaltime for r in rows}["call-29"] == 89
+
+
 def test_cdr_row_rejects_bad_records():
     with pytest.raises(ValueError, match="lacks uniqueid"):
         voip.cdr_row(

@@ -24,6 +24,7 @@ from plugins.metroport_mvno.client import (
     MetroportProtocolError,
     MetroportSessionError,
     MetroportTransportError,
+    PassedRecord,
     PriceListError,
 )
 from plugins.metroport_mvno.simulator import MetroportSimulator, make_app
@@ -267,6 +268,24 @@ def test_billing_records_are_typed_and_cleaned(client, sim):
     assert all(r.retail_vat == Decimal("1.23") for r in records)
     outgoing = [r for r in records if r.src == "48" + r.ano]
     assert outgoing and len(outgoing) < len(records)
+
+
+def test_unwanted_numbers_pass_unparsed_with_paging_intact(client, sim):
+    full = list(client.billings(*DAY, page_size=None))
+    keep = {r.ano for r in full[::3]}
+    seen: list[str] = []
+
+    def wanted(ano: str) -> bool:
+        seen.append(ano)
+        return ano in keep
+
+    mixed = list(client.billings(*DAY, page_size=7, wanted=wanted))
+    assert [r.id for r in mixed] == [r.id for r in full] and len(seen) == len(full)
+    passed = [r for r in mixed if isinstance(r, PassedRecord)]
+    assert passed and all(r.ano not in keep for r in passed)
+    assert [r for r in mixed if not isinstance(r, PassedRecord)] == [r for r in full if r.ano in keep]
+    by_id = {r.id: r for r in full}
+    assert all(by_id[p.id].ano == p.ano for p in passed)
 
 
 def test_billing_user_filter(client, sim):
