@@ -381,10 +381,10 @@ class Importer:
         bad: list[str] = []
         columns = mapping.BILLING_COLUMNS
 
-        def rows(records: Iterable[Mapping[str, Any]], success: bool) -> Iterator[dict[str, Any]]:
+        def rows(records: Iterable[Mapping[str, Any]], success: bool) -> Iterator[tuple[Any, ...]]:
             for rec in records:
                 try:
-                    yield dict(zip(columns, mapper.row(rec, success), strict=True))
+                    yield mapper.row(rec, success)
                 except ValueError as exc:
                     if len(bad) < 20:
                         bad.append(str(exc))
@@ -402,7 +402,12 @@ class Importer:
                     while True:
                         with job.chunk() as conn:
                             n = upsert(
-                                conn, hv_billing, islice(stream, CDR_COMMIT_ROWS), key=["id"], batch_size=CDR_BATCH_ROWS
+                                conn,
+                                hv_billing,
+                                islice(stream, CDR_COMMIT_ROWS),
+                                key=["id"],
+                                batch_size=CDR_BATCH_ROWS,
+                                columns=columns,
                             )
                         collect()
                         if not n:
