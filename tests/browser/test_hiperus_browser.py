@@ -8,17 +8,12 @@ server process talking LIVE to the platform, and no page needing inline script (
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _missing
+from browser_support import serve_lms
 
 from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD
 from lmsplugins.testing import databases as dbs
@@ -28,20 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "hiperu
 from hiperus_env import Env, make_env
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -59,32 +40,8 @@ def mirrored(tmp_path: Path) -> Iterator[Env]:
 
 @pytest.fixture
 def server(tmp_path: Path, mirrored: Env) -> Iterator[str]:
-    port = _free_port()
-    exe = shutil.which("lmsplugins", path=str(Path(sys.executable).parent)) or "lmsplugins"
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below, after the process ends
-    proc = subprocess.Popen(
-        [exe, "-C", str(mirrored.ini), "serve", "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"lmsplugins serve did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-                time.sleep(0.2)
+    with serve_lms(mirrored.ini, tmp_path / "serve.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_create_account_terminal_and_number_through_the_pages(browser, mirrored, server):

@@ -7,17 +7,11 @@ script may be needed), and forms submitted by a browser with their CSRF tokens.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import serve_lms
 from sqlalchemy import select
 
 from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD
@@ -27,42 +21,6 @@ from lmsplugins.testing import databases as dbs
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true and the browser tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
@@ -71,32 +29,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
     run_job(host, "example:sync", lambda job: job.count("greetings", 24))
     ini = host.ini_config.path
     host.dispose()
-    port = _free_port()
-    exe = shutil.which("lmsplugins", path=str(Path(sys.executable).parent)) or "lmsplugins"
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below, after the process ends
-    proc = subprocess.Popen(
-        [exe, "-C", str(ini), "serve", "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"lmsplugins serve did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-                time.sleep(0.2)
+    with serve_lms(ini, tmp_path / "serve.log") as url:
         yield url, host
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_login_card_setting_jobs_logout(browser, server):
@@ -131,9 +65,7 @@ def test_login_card_setting_jobs_logout(browser, server):
     assert "browser-secret-token" not in page.content()
     assert page.input_value("#s\\:example\\.api_url") == "http://127.0.0.1:9999/api"
     with host.engine.connect() as conn:
-        rows = dict(
-            conn.execute(select(uiconfig.c.var, uiconfig.c.value).where(uiconfig.c.section == "example")).all()
-        )
+        rows = dict(conn.execute(select(uiconfig.c.var, uiconfig.c.value).where(uiconfig.c.section == "example")).all())
     assert rows["api_url"] == "http://127.0.0.1:9999/api" and rows["api_token"] == "browser-secret-token"
 
     page.click("nav.menu >> text=Uruchomienia zadań")
