@@ -21,7 +21,7 @@ Rights (spec §1): ``hiperus_read_only`` opens every page but sees no form and n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -128,6 +128,37 @@ def _provider_message(exc: Exception) -> str:
 def _refused(exc: Exception) -> None:
     current_app.logger.warning("Hiperus refused a change: %s", exc)
     flash(gettext("Nothing changed: the Hiperus platform answered: {error}", error=_provider_message(exc)), "error")
+
+
+def _live_change(
+    change: Callable[[], Any],
+    done: str | Callable[[Any], str],
+    target: str | Callable[[Any], str],
+    stale_target: str | None = None,
+) -> Any:
+    """Run one LIVE change on the platform and say how it went.
+
+    Returns the redirect after a change that went through (*done* flashed; *target* may depend on the
+    change's result, *stale_target* serves when the result could not be read back), or None when the
+    platform refused it (the reason flashed, so the form is shown again with what was typed).
+    """
+    try:
+        result = change()
+    except live.MirrorStale as exc:
+        _stale(exc)
+        return redirect(stale_target or (target if isinstance(target, str) else url_for("hiperus_c5.accounts")))
+    except (ProviderError, ConfigError) as exc:
+        _refused(exc)
+        return None
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(target(result) if callable(target) else target)
+
+
+def _account_crumbs(acc: Mapping[str, Any] | None, last: str) -> None:
+    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
+    if acc is not None:
+        add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=acc["id"]))
+    add_breadcrumb(last)
 
 
 def _stale(exc: live.MirrorStale) -> None:
@@ -494,9 +525,7 @@ def billing(account_id: int) -> Any:
                 .order_by(hv_terminal.c.username)
             )
         ]
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Calls"))
+    _account_crumbs(acc, gettext("Calls"))
     return render_template(
         "hiperus_c5/billing.html",
         acc=acc,
@@ -572,18 +601,15 @@ def account_add() -> Any:
         _account_form(conn, form)
         valid = form.validate_on_submit() and _check_lms_link(conn, form)
     if valid:
-        try:
-            account_id = live.add_account(_engine(), _client(), form.platform_values(), form.invoice_choice.data)
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.accounts"))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("VoIP account #{id} created.", id=account_id), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(gettext("New VoIP account"))
+        done = _live_change(
+            lambda: live.add_account(_engine(), _client(), form.platform_values(), form.invoice_choice.data),
+            lambda account_id: gettext("VoIP account #{id} created.", id=account_id),
+            lambda account_id: url_for("hiperus_c5.account", account_id=account_id),
+            stale_target=url_for("hiperus_c5.accounts"),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(None, gettext("New VoIP account"))
     return render_template("hiperus_c5/account_form.html", form=form, acc=None)
 
 
@@ -605,19 +631,16 @@ def account_edit(account_id: int) -> Any:
         _account_form(conn, form)
         valid = form.validate_on_submit() and _check_lms_link(conn, form)
     if valid:
-        try:
-            live.edit_account(_engine(), _client(), account_id, form.platform_values(), form.invoice_choice.data)
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("VoIP account saved."), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Edit"))
+        done = _live_change(
+            lambda: live.edit_account(
+                _engine(), _client(), account_id, form.platform_values(), form.invoice_choice.data
+            ),
+            gettext("VoIP account saved."),
+            url_for("hiperus_c5.account", account_id=account_id),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(acc, gettext("Edit"))
     return render_template("hiperus_c5/account_form.html", form=form, acc=acc)
 
 
@@ -658,18 +681,14 @@ def account_link(account_id: int) -> Any:
         if customer_id is not None and not _lms_customer_ok(conn, customer_id):
             flash(gettext("No such LMS customer."), "error")
             return redirect(target)
-    try:
-        live.link_account(_engine(), _client(), account_id, customer_id)
-    except live.MirrorStale as exc:
-        _stale(exc)
-    except (ProviderError, ConfigError) as exc:
-        _refused(exc)
-    else:
-        if customer_id:
-            flash(gettext("Linked to LMS customer #{id}.", id=customer_id), "success")
-        else:
-            flash(gettext("Unlinked from the LMS customer."), "success")
-    return redirect(target)
+    done = (
+        gettext("Linked to LMS customer #{id}.", id=customer_id)
+        if customer_id
+        else gettext("Unlinked from the LMS customer.")
+    )
+    return _live_change(lambda: live.link_account(_engine(), _client(), account_id, customer_id), done, target) or (
+        redirect(target)
+    )
 
 
 @blueprint.route("/accounts/<int:account_id>/refresh", methods=["POST"])
@@ -736,19 +755,14 @@ def terminal_add(account_id: int) -> Any:
             form.id_pricelist.data = acc["id_default_pricelist"]
             form.id_terminal_location.data = _settings()["hiperus_c5.default_location"]
     if form.validate_on_submit():
-        try:
-            live.add_terminal(_engine(), _client(), account_id, _terminal_values(form))
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("Terminal {name} created.", name=form.username.data), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("New terminal"))
+        done = _live_change(
+            lambda: live.add_terminal(_engine(), _client(), account_id, _terminal_values(form)),
+            gettext("Terminal {name} created.", name=form.username.data),
+            url_for("hiperus_c5.account", account_id=account_id),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(acc, gettext("New terminal"))
     return render_template("hiperus_c5/terminal_form.html", form=form, acc=acc, terminal=None)
 
 
@@ -773,19 +787,14 @@ def terminal_edit(terminal_id: int) -> Any:
     with _engine().connect() as conn:
         _terminal_form(conn, form)
     if form.validate_on_submit():
-        try:
-            live.edit_terminal(_engine(), _client(), acc["id"], terminal_id, _terminal_values(form))
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.account", account_id=acc["id"]))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("Terminal {name} saved.", name=form.username.data), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=acc["id"]))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=acc["id"]))
-    add_breadcrumb(terminal["username"] or f"#{terminal_id}")
+        done = _live_change(
+            lambda: live.edit_terminal(_engine(), _client(), acc["id"], terminal_id, _terminal_values(form)),
+            gettext("Terminal {name} saved.", name=form.username.data),
+            url_for("hiperus_c5.account", account_id=acc["id"]),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(acc, terminal["username"] or f"#{terminal_id}")
     return render_template("hiperus_c5/terminal_form.html", form=form, acc=acc, terminal=terminal)
 
 
@@ -913,19 +922,14 @@ def number_add(account_id: int) -> Any:
         flash(gettext("The account has no terminal yet: add one first."), "warning")
     if form.validate_on_submit():
         names = dict(form.id_terminal.choices)
-        try:
-            live.add_number(_engine(), _client(), account_id, _number_values(form, names))
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("Number added."), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=account_id))
-    add_breadcrumb(gettext("New number"))
+        done = _live_change(
+            lambda: live.add_number(_engine(), _client(), account_id, _number_values(form, names)),
+            gettext("Number added."),
+            url_for("hiperus_c5.account", account_id=account_id),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(acc, gettext("New number"))
     return render_template("hiperus_c5/number_form.html", form=form, acc=acc, number=None, manual=manual, free=free)
 
 
@@ -952,19 +956,14 @@ def number_edit(extension_id: int) -> Any:
         form.number.errors = [*form.number.errors, gettext("Give the number.")]
     elif form.validate_on_submit():
         names = dict(form.id_terminal.choices)
-        try:
-            live.edit_number(_engine(), _client(), acc["id"], extension_id, _number_values(form, names))
-        except live.MirrorStale as exc:
-            _stale(exc)
-            return redirect(url_for("hiperus_c5.account", account_id=acc["id"]))
-        except (ProviderError, ConfigError) as exc:
-            _refused(exc)
-        else:
-            flash(gettext("Number saved."), "success")
-            return redirect(url_for("hiperus_c5.account", account_id=acc["id"]))
-    add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
-    add_breadcrumb(f"{acc['name']} (#{acc['id']})", url_for("hiperus_c5.account", account_id=acc["id"]))
-    add_breadcrumb(number["number"] or f"#{extension_id}")
+        done = _live_change(
+            lambda: live.edit_number(_engine(), _client(), acc["id"], extension_id, _number_values(form, names)),
+            gettext("Number saved."),
+            url_for("hiperus_c5.account", account_id=acc["id"]),
+        )
+        if done is not None:
+            return done
+    _account_crumbs(acc, number["number"] or f"#{extension_id}")
     return render_template("hiperus_c5/number_form.html", form=form, acc=acc, number=number, manual=True, free=None)
 
 
@@ -974,15 +973,12 @@ def number_delete(extension_id: int) -> Any:
     _confirmed()
     with _engine().connect() as conn:
         number = _number_or_404(conn, extension_id)
-    try:
-        live.delete_number(_engine(), _client(), number["customerid"], extension_id)
-    except live.MirrorStale as exc:
-        _stale(exc)
-    except (ProviderError, ConfigError) as exc:
-        _refused(exc)
-    else:
-        flash(gettext("Number {number} deleted.", number=number["number"]), "success")
-    return redirect(url_for("hiperus_c5.account", account_id=number["customerid"]))
+    target = url_for("hiperus_c5.account", account_id=number["customerid"])
+    return _live_change(
+        lambda: live.delete_number(_engine(), _client(), number["customerid"], extension_id),
+        gettext("Number {number} deleted.", number=number["number"]),
+        target,
+    ) or redirect(target)
 
 
 @blueprint.route("/numbers")
