@@ -16,6 +16,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import IO, Any
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Table, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from lmsplugins.config import Config
 from lmsplugins.errors import ConfigError, LockHeld
@@ -107,6 +108,10 @@ def _on_connect(dialect_name: str):
     return setup
 
 
+IDLE_PING_SECONDS = 10.0
+"""A pooled connection idle longer than this is pinged before use (see :func:`_ping_when_idle`)."""
+
+
 def make_engine(config: Config, **kwargs: Any) -> Engine:
     """The engine for the LMS database named in ``[database]``; every connection is set up as LMS's."""
     url = database_url(config)
@@ -114,15 +119,49 @@ def make_engine(config: Config, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
     elif url.get_backend_name() == "mysql":
         kwargs.setdefault("connect_args", {"local_infile": True})
-        kwargs.setdefault("pool_pre_ping", True)
-    else:
-        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _on_connect(engine.dialect.name))
+    if engine.dialect.name != "sqlite" and not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, IDLE_PING_SECONDS)
     if engine.dialect.name == "mysql":
         event.listen(engine, "commit", _release_lms_locks)
         event.listen(engine, "rollback", _release_lms_locks)
     return engine
+
+
+_USED = "lmsplugins_used"
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle, and replace it if the server is gone.
+
+    Why not SQLAlchemy's ``pool_pre_ping``: it pings on every checkout, a round trip per web request
+    that cost as much as the page's own query on a busy list. A connection used seconds ago is alive
+    unless the server restarted in between; then the statement fails once, SQLAlchemy sees the
+    disconnect and renews the whole pool.
+    """
+
+    def connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_USED] = time.monotonic()
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        now = time.monotonic()
+        if now - record.info.get(_USED, 0.0) > idle_seconds:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except engine.dialect.loaded_dbapi.Error as exc:
+                if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                    raise DisconnectionError(str(exc)) from exc
+                raise
+        record.info[_USED] = now
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_USED] = time.monotonic()
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
 
 
 def check_connection(engine: Engine) -> None:

@@ -1,9 +1,12 @@
-"""Engine URLs from [database] as LMS reads them, named locks, and the SQL splitter."""
+"""Engine URLs from [database] as LMS reads them, pooled connections pinged when idle, named locks, and the
+SQL splitter."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
+from lmsplugins import db
 from lmsplugins.config import Config
 from lmsplugins.db import database_url, named_lock
 from lmsplugins.errors import ConfigError, LockHeld
@@ -51,6 +54,36 @@ def test_named_lock_refuses_second_holder(lms_host):
             pass
     with named_lock(engine, "demo.job"):
         pass
+
+
+def test_pool_pings_only_idle_connections_and_replaces_dead_ones(lms_host, monkeypatch):
+    engine = lms_host.engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("no server connection to lose")
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn))
+    backend = "SELECT pg_backend_pid()" if engine.dialect.name == "postgresql" else "SELECT CONNECTION_ID()"
+    with engine.connect() as conn:
+        first = conn.execute(text(backend)).scalar()
+    for _ in range(3):
+        with engine.connect() as conn:
+            assert conn.execute(text(backend)).scalar() == first
+    assert pings == []  # used moments ago: no round trip spent on a ping
+    kill = "SELECT pg_terminate_backend(:pid)" if engine.dialect.name == "postgresql" else "KILL :pid"
+    with engine.connect() as conn:
+        pid = conn.execute(text(backend)).scalar()
+    helper = db.make_engine(lms_host.config())
+    try:
+        with helper.connect() as conn:
+            conn.execute(text(kill), {"pid": pid})
+    finally:
+        helper.dispose()
+    for record in list(engine.pool._pool.queue):  # type: ignore[attr-defined]
+        record.info[db._USED] -= 2 * db.IDLE_PING_SECONDS
+    with engine.connect() as conn:
+        assert conn.execute(text(backend)).scalar() not in (pid, None)
+    assert pings  # the idle connection was pinged, found dead and replaced without an error
 
 
 def test_split_sql_respects_quotes_dollars_and_triggers():
