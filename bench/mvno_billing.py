@@ -10,7 +10,10 @@ row by row. Stages, each in its own process so peak RSS is per stage:
   temporary file first, then written through :func:`lmsplugins.lms.voip.write_cdrs` in batches, only the
   writes being timed (reading the spool and making the row dicts happen between the timed parts);
 - ``per-row``: one INSERT per row, the PHP pattern, on the first ``--baseline-rows`` of the same rows,
-  timed the same way.
+  timed the same way;
+- ``fetch only``: the same day's pages read from the simulator with plain ``requests`` and
+  ``json.loads`` and nothing else, the least any importer does: the end-to-end rate is printed as a
+  ratio to it, so a slow or busy machine shows as such.
 
 Both database stages run with the cyclic garbage collector as the sync runs it.
 
@@ -137,6 +140,30 @@ def sync_stage(ini: Path) -> dict:
     }
 
 
+def fetch_stage(url: str, page: int = 10_000) -> dict:
+    """Every record of the day fetched page by page (``id_after``) and decoded, nothing else."""
+    import requests
+
+    from plugins.metroport_mvno.client import BILLINGS_PATH, LOGIN_PATH
+
+    started = time.perf_counter()
+    count = 0
+    with requests.Session() as http:
+        http.post(url + LOGIN_PATH, json={"login": "api-operator", "password": "api-secret"}, timeout=30)
+        after = None
+        while True:
+            query = {"datestart": DAY[0], "dateend": DAY[1], "limit": page}
+            if after is not None:
+                query["id_after"] = after
+            body = json.loads(http.get(url + BILLINGS_PATH, params=query, timeout=60).content)
+            rows = body[1] if body and isinstance(body[0], int) else body
+            count += len(rows)
+            if len(rows) < page:
+                break
+            after = rows[-1]["id"]
+    return {"stage": "fetch", "records": count, "seconds": time.perf_counter() - started}
+
+
 SPOOL_BATCH = 20_000
 """Rows per pickled batch of the spool: write_cdrs's own batch on PostgreSQL."""
 
@@ -247,13 +274,19 @@ def main() -> None:
     try:
         database, ini = prepare(url, args.records)
         sync = sync_stage(ini)
+        fetch = fetch_stage(url)
     finally:
         sim.terminate()
     rate = sync["api_records"] / sync["seconds"]
+    fetch_rate = fetch["records"] / fetch["seconds"]
     print(
         f"end to end: {sync['api_records']} API records ({sync['stored']} stored, the rest belong to SIMs "
         f"deleted at Metroport) in {sync['seconds']:.1f}s = {rate:,.0f} records/s (target >= 50,000); "
         f"peak RSS of the sync process {sync['rss_mb']:.0f} MB (target <= 300)"
+    )
+    print(
+        f"fetch only (requests + json.loads, same pages): {fetch['records']} records at {fetch_rate:,.0f} records/s; "
+        f"end to end / fetch only: {rate / fetch_rate:.2f}"
     )
     gateway = run_db_stage("gateway", database, args.records, args.records)
     per_row = run_db_stage("per-row", database, args.records, min(args.records, args.baseline_rows))
