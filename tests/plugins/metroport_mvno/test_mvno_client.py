@@ -288,6 +288,27 @@ def test_unwanted_numbers_pass_unparsed_with_paging_intact(client, sim):
     assert all(by_id[p.id].ano == p.ano for p in passed)
 
 
+def test_page_cache_serves_the_same_pages_and_leaves_faults_alone():
+    sim = make_app(seed=5, users=15, mobiles_per_user=2, billings=480, login=LOGIN, password=PASSWORD, page_cache=True)
+    plain = make_app(seed=5, users=15, mobiles_per_user=2, billings=480, login=LOGIN, password=PASSWORD)
+    with (
+        serve(sim) as cached_server,
+        serve(plain) as plain_server,
+        client_for(cached_server) as cached,
+        client_for(plain_server) as reference,
+    ):
+        expected = list(reference.billings(*DAY, page_size=50))
+        assert list(cached.billings(*DAY, page_size=50)) == expected
+        pages = len(sim._pages)
+        assert pages == -(-len(expected) // 50) + (1 if len(expected) % 50 == 0 else 0)
+        assert list(cached.billings(*DAY, page_size=50)) == expected and len(sim._pages) == pages
+        assert sim.stats.records_sent == 2 * len(expected)
+        sim.faults.truncate_after_rows = 7
+        sim.faults.truncate = 1
+        assert [r.id for r in cached.billings(*DAY, page_size=50)] == [r.id for r in expected]
+        assert sim.stats.faults["truncate"] == 1 and len(sim._pages) == pages + 1  # the resumed rest of a page
+
+
 def test_billing_user_filter(client, sim):
     user = sim.data.users[3]["id"]
     anos = {m.ano for m in client.mobiles(userid=user)}
