@@ -56,10 +56,10 @@ def test_named_lock_refuses_second_holder(lms_host):
         pass
 
 
-def test_pool_pings_only_idle_connections_and_replaces_dead_ones(lms_host, monkeypatch):
+@pytest.mark.parametrize("server", ["pg_host", "mysql_host"])
+def test_pool_pings_only_idle_connections_and_replaces_dead_ones(server, request, monkeypatch):
+    lms_host = request.getfixturevalue(server)
     engine = lms_host.engine
-    if engine.dialect.name == "sqlite":
-        pytest.skip("no server connection to lose")
     pings: list[object] = []
     real_ping = engine.dialect.do_ping
     monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn))
