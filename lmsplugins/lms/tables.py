@@ -114,6 +114,7 @@ users = Table(
     _c("email", String(255), ""),
     _c("rights", Text, ""),
     _c("hosts", String(255), ""),
+    Column("trustedhosts", String(255), nullable=True),
     _c("passwd", String(255), ""),
     _c("passwdforcechange", SmallInteger, 0),
     _c("lastlogindate", BigInteger, 0),
@@ -128,7 +129,19 @@ users = Table(
     _c("accessto", BigInteger, 0),
     _c("settings", Text, ""),
     _c("twofactorauth", SmallInteger, 0),
+    Column("twofactorauthsecretkey", String(255), nullable=True),
     UniqueConstraint("login"),
+)
+
+twofactorauthcodehistory = Table(
+    "twofactorauthcodehistory",
+    metadata,
+    _id(),
+    Column("userid", Integer, _fk("users.id"), nullable=False),
+    Column("authcode", String(10), nullable=False),
+    Column("uts", BigInteger, nullable=False),
+    Column("ipaddr", BigInteger, nullable=True),
+    _c("success", SmallInteger, 0),
 )
 
 userdivisions = Table(

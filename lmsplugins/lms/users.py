@@ -2,7 +2,8 @@
 
 LMS's own login updates ``lastlogindate``/``lastloginip`` on success, ``failedlogindate``/
 ``failedloginip`` on failure, and replaces a legacy MD5 password with bcrypt; our login does the same
-through these functions, so LMS's user list shows our logins like its own.
+through these functions, so LMS's user list shows our logins like its own. The two-factor columns
+(``twofactorauth``, ``twofactorauthsecretkey``, ``trustedhosts``) are read with the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from lmsplugins.lms.tables import userdivisions, users
 def _active_users():
     u = users.c
     return select(
-        u.id, u.login, u.firstname, u.lastname, u.rights, u.hosts, u.passwd, u.access, u.accessfrom, u.accessto
+        u.id,
+        u.login,
+        u.firstname,
+        u.lastname,
+        u.rights,
+        u.hosts,
+        u.trustedhosts,
+        u.passwd,
+        u.access,
+        u.accessfrom,
+        u.accessto,
+        u.twofactorauth,
+        u.twofactorauthsecretkey,
     ).where(u.deleted == 0)
 
 
@@ -51,6 +64,11 @@ def record_login(conn: Connection, user_id: int, when: int, ip: str, new_passwd:
     if new_passwd is not None:
         values["passwd"] = new_passwd
     conn.execute(users.update().where(users.c.id == user_id).values(**values))
+
+
+def set_password(conn: Connection, user_id: int, passwd: str) -> None:
+    """Replace a legacy hash after the password was proved, before the login itself is complete."""
+    conn.execute(users.update().where(users.c.id == user_id).values(passwd=passwd))
 
 
 def record_failed_login(conn: Connection, user_id: int, when: int, ip: str) -> None:

@@ -46,7 +46,7 @@ from lmsplugins.web.security import SessionInterface, add_security_headers, stor
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).parent
-PUBLIC_ENDPOINTS = frozenset({"core.login", "core.healthz", "static"})
+PUBLIC_ENDPOINTS = frozenset({"core.login", "core.login_code", "core.healthz", "static"})
 USER_CACHE_SECONDS = 5.0
 """How long a checked user (form login or LMS session) is trusted before the database is asked again."""
 SEEN_RESOLUTION = 30

@@ -13,6 +13,16 @@ A failed login costs the caller at least :data:`FAIL_DELAY` seconds (LMS sleeps 
 to ``users.failedlogindate``/``failedloginip`` as LMS does, and is counted per client address and
 per login; past :attr:`LoginThrottle.max_failures` in the window, attempts are refused unchecked.
 
+Two-factor login follows LMS (``users.twofactorauth`` on and ``twofactorauthsecretkey`` set, the
+client not in ``trustedhosts``): the password step never says whether the password was right; it
+leads to the code step, which accepts only the right password *and* a valid TOTP code
+(:mod:`lmsplugins.web.totp`). Wrong codes and used codes go through LMS's code history
+(:mod:`lmsplugins.lms.twofactor`), so LMS and we lock out and refuse reuse alike. Between the two
+steps the password verdict travels in the signed session cookie as an HMAC tag under the app's key
+(:func:`seal_pending`), which the browser can carry but neither read nor forge. LMS's "trusted
+device" cookie is not honoured: it is sealed with LMS's own ``des_key`` for LMS's pages, so here
+every login from a 2FA account asks for the code.
+
 The ``users`` reads and writes go through the :mod:`lmsplugins.lms.users` gateway; this module
 holds the policy.
 """
@@ -22,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
+import secrets
 import threading
 import time
 from collections import deque
@@ -31,11 +43,20 @@ from typing import Any
 import bcrypt
 from sqlalchemy.engine import Connection, Engine
 
+from lmsplugins.lms import twofactor
 from lmsplugins.lms import users as lms_users
+from lmsplugins.web import totp
 from lmsplugins.web.rights import Rights
 
 FAIL_DELAY = 2.0
+PENDING_SECONDS = 300
+"""How long the code step waits after the password step before the login must start again."""
+WRONG_LOGIN = "Wrong password or login."
+WRONG_CODE = "Wrong authentication code."
+CODE_USED = "This code has already been used before the moment."
+CODE_LOCKED = "Too many failed login attempts. Try again in a few minutes."
 _MD5_HEX = frozenset("0123456789abcdef")
+_LIST_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def hash_password(password: str) -> str:
@@ -67,16 +88,13 @@ def normalize_ip(ip: str | None) -> str:
     return (ip or "").strip().replace("::ffff:", "")
 
 
-def host_allowed(hosts: str | None, client_ip: str | None) -> bool:
-    """LMS's ``VerifyHost``: empty *hosts* allows all; else the client must be in one entry."""
-    if not hosts or not hosts.strip():
-        return True
+def in_address_list(addresses: str, client_ip: str | None) -> bool:
+    """The client is one of *addresses* (IPs or networks, separated by commas or spaces)."""
     try:
         addr = ipaddress.ip_address(normalize_ip(client_ip))
     except ValueError:
         return False
-    for item in hosts.split(","):
-        item = item.strip()
+    for item in _LIST_SEPARATORS.split(addresses):
         if not item:
             continue
         try:
@@ -86,6 +104,27 @@ def host_allowed(hosts: str | None, client_ip: str | None) -> bool:
         if addr.version == net.version and addr in net:
             return True
     return False
+
+
+def host_allowed(hosts: str | None, client_ip: str | None) -> bool:
+    """LMS's ``VerifyHost``: empty *hosts* allows all; else the client must be in one entry."""
+    if not hosts or not hosts.strip():
+        return True
+    return in_address_list(hosts, client_ip)
+
+
+def trusted_host(trustedhosts: str | None, client_ip: str | None) -> bool:
+    """LMS's ``verifyTrustedHost``: a client in ``users.trustedhosts`` skips the code step."""
+    return bool(trustedhosts and trustedhosts.strip()) and in_address_list(trustedhosts or "", client_ip)
+
+
+def needs_code(row: Any, client_ip: str | None) -> bool:
+    """Whether this user's login from *client_ip* takes a two-factor code, as LMS decides it."""
+    return (
+        bool(row.twofactorauth)
+        and bool((row.twofactorauthsecretkey or "").strip())
+        and not trusted_host(row.trustedhosts, client_ip)
+    )
 
 
 def in_access_window(accessfrom: int | None, accessto: int | None, now: float | None = None) -> bool:
@@ -112,10 +151,22 @@ class User:
 
 
 @dataclass(frozen=True)
+class PendingCode:
+    """A login between its two steps; *password_ok* must never reach the browser readable."""
+
+    user_id: int
+    login: str
+    passwd_tag: str
+    password_ok: bool
+    started: int
+
+
+@dataclass(frozen=True)
 class LoginResult:
     user: User | None
     error: str | None = None
     user_id: int | None = None
+    pending: PendingCode | None = None
 
 
 def password_tag(stored: str) -> str:
@@ -156,11 +207,14 @@ def authenticate(engine: Engine, login: str, password: str, client_ip: str | Non
     with engine.begin() as conn:
         row = lms_users.find_user(conn, login=login) if login else None
         if row is None:
-            return LoginResult(None, "Wrong password or login.")
-        if not verify_password(password, row.passwd):
-            error: str | None = "Wrong password or login."
+            return LoginResult(None, WRONG_LOGIN)
+        password_ok = verify_password(password, row.passwd)
+        if not password_ok:
+            error: str | None = WRONG_LOGIN
         else:
             error = check_rules(conn, row, client_ip)
+        if needs_code(row, ip) and (error is None or not password_ok):
+            return LoginResult(None, None, row.id, _pending(conn, row, password, password_ok, now))
         if error:
             lms_users.record_failed_login(conn, row.id, now, ip)
             return LoginResult(None, error, row.id)
@@ -169,6 +223,86 @@ def authenticate(engine: Engine, login: str, password: str, client_ip: str | Non
         if rehashed is not None:
             row = lms_users.find_user(conn, user_id=row.id)
         return LoginResult(_build_user(row, lms_users.first_division(conn, row.id), "form"), None, row.id)
+
+
+def _pending(conn: Connection, row: Any, password: str, password_ok: bool, now: int) -> PendingCode:
+    """The code step for *row*; a proved legacy MD5 password is rehashed now, while we hold it."""
+    stored = row.passwd or ""
+    if password_ok and is_legacy_md5(stored):
+        stored = hash_password(password)
+        lms_users.set_password(conn, row.id, stored)
+    return PendingCode(row.id, row.login, password_tag(stored), password_ok, now)
+
+
+def verify_code(engine: Engine, pending: PendingCode, code: str, client_ip: str | None) -> LoginResult:
+    """The code step: the right password and a fresh valid code log in; the rest is LMS's history.
+
+    Ten wrong codes (or wrong passwords, which look the same) from one address within three
+    minutes lock the step; a code accepted once is refused while it is remembered. The user's row
+    is locked for the check, so two requests racing with one code cannot both log in.
+    """
+    now = int(time.time())
+    ip = normalize_ip(client_ip)
+    code = code.strip()
+    with engine.begin() as conn:
+        twofactor.lock_user(conn, pending.user_id)
+        row = lms_users.find_user(conn, user_id=pending.user_id)
+        if row is None or row.login != pending.login or not needs_code(row, ip):
+            return LoginResult(None, WRONG_LOGIN)
+        error = check_rules(conn, row, client_ip)
+        if error:
+            return LoginResult(None, error, row.id)
+        ipaddr = twofactor.ip_number(conn, ip)
+        if twofactor.recent_failures(conn, row.id, ipaddr, now) >= twofactor.MAX_FAILURES:
+            return LoginResult(None, CODE_LOCKED, row.id)
+        proved = pending.password_ok and hmac.compare_digest(pending.passwd_tag, password_tag(row.passwd or ""))
+        if proved and totp.verify(row.twofactorauthsecretkey or "", code, now):
+            if twofactor.code_used(conn, row.id, code, now):
+                return LoginResult(None, CODE_USED, row.id)
+            twofactor.record_code(conn, row.id, code, ipaddr, now, success=True)
+            lms_users.record_login(conn, row.id, now, ip)
+            return LoginResult(_build_user(row, lms_users.first_division(conn, row.id), "form"), None, row.id)
+        twofactor.record_code(conn, row.id, code, ipaddr, now, success=False)
+        lms_users.record_failed_login(conn, row.id, now, ip)
+    return LoginResult(None, WRONG_CODE, pending.user_id)
+
+
+def _pending_mac(key: bytes, pending: PendingCode, nonce: str) -> str:
+    message = f"2fa|{nonce}|{pending.user_id}|{pending.login}|{pending.passwd_tag}|{pending.started}"
+    return hmac.new(key, message.encode("utf-8"), "sha256").hexdigest()
+
+
+def seal_pending(key: bytes, pending: PendingCode) -> dict[str, Any]:
+    """*pending* as session data: the password verdict is a MAC when right, random bytes when wrong.
+
+    Both look alike to whoever holds the cookie; only the server, with *key*, can tell them apart.
+    """
+    nonce = secrets.token_hex(16)
+    mac = _pending_mac(key, pending, nonce) if pending.password_ok else secrets.token_hex(32)
+    return {
+        "u": pending.user_id,
+        "l": pending.login,
+        "pt": pending.passwd_tag,
+        "t": pending.started,
+        "n": nonce,
+        "v": mac,
+    }
+
+
+def open_pending(key: bytes, data: Any, now: float | None = None) -> PendingCode | None:
+    """The pending login from session data, or None when missing, malformed or past its time."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        pending = PendingCode(int(data["u"]), str(data["l"]), str(data["pt"]), False, int(data["t"]))
+        nonce, mac = str(data["n"]), str(data["v"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    now = time.time() if now is None else now
+    if not 0 <= now - pending.started <= PENDING_SECONDS:
+        return None
+    password_ok = hmac.compare_digest(mac, _pending_mac(key, pending, nonce))
+    return PendingCode(pending.user_id, pending.login, pending.passwd_tag, password_ok, pending.started)
 
 
 def load_user(

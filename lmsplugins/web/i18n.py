@@ -27,6 +27,13 @@ _PL: dict[str, str] = {
     "Too many failed login attempts. Try again in a few minutes.": (
         "Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za kilka minut."
     ),
+    "Authentication code": "Kod uwierzytelniający",
+    "Enter the code from your authenticator app.": "Wpisz kod z aplikacji uwierzytelniającej.",
+    "Wrong authentication code.": "Nieprawidłowy kod uwierzytelniający.",
+    "This code has already been used before the moment.": "Ten kod został użyty przed chwilą.",
+    "The login has expired. Log in again.": "Logowanie wygasło. Zaloguj się ponownie.",
+    "Verify": "Sprawdź",
+    "Back to login": "Powrót do logowania",
     "You have been logged out.": "Wylogowano.",
     "Please log in.": "Zaloguj się.",
     "Home": "Start",

@@ -6,13 +6,14 @@ customer_id=...)`` and ``url_for('core.customers', q=...)``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from lmsplugins.lms import customer_card
@@ -38,6 +39,11 @@ class LoginForm(FlaskForm):
     login = StringField("Login", validators=[InputRequired(), Length(max=32)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Authentication code", validators=[Length(max=10)])
+    back = SubmitField("Back to login")
 
 
 class LanguageForm(FlaskForm):
@@ -85,28 +91,93 @@ def login() -> Any:
             error = gettext("Too many failed login attempts. Try again in a few minutes.")
         else:
             result = auth.authenticate(current_host().engine, login_name, form.password.data or "", ip)
+            if result.pending is not None:
+                lang = session.get("lang")
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                session["2fa"] = auth.seal_pending(_pending_key(), result.pending)
+                session["2fa_next"] = safe_next(form.next.data)
+                return redirect(url_for("core.login_code"))
             if result.user is None:
                 web.throttle.record_failure(ip, login_name)
                 current_app.logger.warning("failed login for %r from %s: %s", login_name, ip, result.error)
                 current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
-                error = gettext(result.error or "Wrong password or login.")
+                error = gettext(result.error or auth.WRONG_LOGIN)
             else:
-                user = result.user
-                chosen = session.get("lang")
-                session.clear()
-                session["uid"] = user.id
-                session["pt"] = user.passwd_tag
-                session["seen"] = int(time.time())
-                stored = _lang_state(user.id).get()
-                if stored in LANGUAGES:
-                    session["lang"] = stored
-                elif chosen in LANGUAGES:
-                    session["lang"] = chosen
-                current_app.logger.info("user %s logged in from %s", user.login, ip)
-                return redirect(safe_next(form.next.data))
+                return _start_session(result.user, safe_next(form.next.data))
     elif request.method == "POST" and not form.errors.get("csrf_token"):
-        error = gettext("Wrong password or login.")
+        error = gettext(auth.WRONG_LOGIN)
     return render_template("login.html", form=form, error=error), (200 if error is None else 401)
+
+
+def _pending_key() -> bytes:
+    """The MAC key of a pending two-factor login: derived from, never equal to, the session key."""
+    secret = current_app.config["SECRET_KEY"]
+    raw = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+    return hashlib.sha256(b"lmsplugins two-factor login\0" + raw).digest()
+
+
+def _start_session(user: auth.User, target: str) -> Any:
+    """A fresh session for *user* (nothing of the anonymous one kept but the language)."""
+    chosen = session.get("lang")
+    session.clear()
+    session["uid"] = user.id
+    session["pt"] = user.passwd_tag
+    session["seen"] = int(time.time())
+    stored = _lang_state(user.id).get()
+    if stored in LANGUAGES:
+        session["lang"] = stored
+    elif chosen in LANGUAGES:
+        session["lang"] = chosen
+    current_app.logger.info("user %s logged in from %s", user.login, auth.normalize_ip(request.remote_addr))
+    return redirect(target)
+
+
+def _drop_pending() -> None:
+    session.pop("2fa", None)
+    session.pop("2fa_next", None)
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def login_code() -> Any:
+    """The second step of a two-factor login: the code from the user's authenticator app."""
+    pending = auth.open_pending(_pending_key(), session.get("2fa"))
+    if pending is None:
+        if "2fa" in session:
+            _drop_pending()
+            flash(gettext("The login has expired. Log in again."), "info")
+        return redirect(url_for("core.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        web = web_state()
+        ip = auth.normalize_ip(request.remote_addr)
+        code = (form.code.data or "").strip()
+        if form.back.data:
+            _drop_pending()
+            return redirect(url_for("core.login"))
+        if not code:
+            error = gettext("Enter the code from your authenticator app.")
+        elif web.throttle.blocked(ip, pending.login):
+            current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
+            error = gettext(auth.CODE_LOCKED)
+        else:
+            result = auth.verify_code(current_host().engine, pending, code, ip)
+            if result.user is not None:
+                target = session.get("2fa_next") or url_for("core.index")
+                return _start_session(result.user, safe_next(target))
+            web.throttle.record_failure(ip, pending.login)
+            current_app.logger.warning("failed code for %r from %s: %s", pending.login, ip, result.error)
+            current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
+            if result.error not in (auth.WRONG_CODE, auth.CODE_USED, auth.CODE_LOCKED):
+                _drop_pending()
+                flash(gettext(result.error or auth.WRONG_LOGIN), "error")
+                return redirect(url_for("core.login"))
+            error = gettext(result.error or auth.WRONG_CODE)
+    elif request.method == "POST" and not form.errors.get("csrf_token"):
+        error = gettext(auth.WRONG_CODE)
+    return render_template("login_code.html", form=form, error=error), (200 if error is None else 401)
 
 
 @blueprint.route("/logout", methods=["POST"])
