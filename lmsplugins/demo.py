@@ -194,8 +194,8 @@ def prepare(data_dir: Path, fresh: bool = True, customers: int = 24) -> Host:
     if not ini.exists() or fresh:
         write_ini(ini, db_path.resolve())
     host = Host(ini)
+    create_core_schema(host.engine)
     if new:
-        create_core_schema(host.engine)
         with host.engine.begin() as conn:
             seed(conn, customers=customers)
     for source in sources(host):

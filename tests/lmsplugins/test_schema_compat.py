@@ -7,10 +7,11 @@ the gateways honest about the production PostgreSQL and MySQL databases.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text, inspect
+from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String, Text, inspect, select
 from sqlalchemy import types as satypes
 
-from lmsplugins.lms.tables import CORE_TABLES
+from lmsplugins.lms.embedded import create_core_schema
+from lmsplugins.lms.tables import CORE_TABLES, users
 
 
 def _family(type_) -> str:
@@ -67,3 +68,18 @@ def test_checker_notices_a_missing_column(sqlite_host):
     with sqlite_host.engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE voip_cdr DROP COLUMN fraction")
     assert incompatibilities(sqlite_host) == ["voip_cdr.fraction missing"]
+
+
+def test_older_embedded_database_is_completed_in_place(sqlite_host):
+    with sqlite_host.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN twofactorauthsecretkey")
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN trustedhosts")
+        conn.exec_driver_sql("DROP TABLE twofactorauthcodehistory")
+        before = conn.execute(select(users.c.id, users.c.login)).all()
+    assert not inspect(sqlite_host.engine).has_table("twofactorauthcodehistory")
+    assert sorted(create_core_schema(sqlite_host.engine)) == ["users.trustedhosts", "users.twofactorauthsecretkey"]
+    assert incompatibilities(sqlite_host) == []
+    with sqlite_host.engine.connect() as conn:
+        assert conn.execute(select(users.c.id, users.c.login)).all() == before
+        assert conn.execute(select(users.c.twofactorauth, users.c.twofactorauthsecretkey)).first() == (0, None)
+    assert create_core_schema(sqlite_host.engine) == []
