@@ -7,6 +7,8 @@ script may be needed), and forms submitted by a browser with their CSRF tokens.
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +18,9 @@ from sqlalchemy import select
 
 from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD
 from lmsplugins.jobs import run_job
-from lmsplugins.lms.tables import uiconfig
+from lmsplugins.lms.tables import uiconfig, users
 from lmsplugins.testing import databases as dbs
+from lmsplugins.web import totp
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +82,37 @@ def test_login_card_setting_jobs_logout(browser, server):
     assert "/login" in page.url
     assert not [e for e in errors if "Content Security Policy" in e], errors
     context.close()
+
+
+def test_two_factor_login_in_the_browser(browser, tmp_path):
+    """A user with LMS's two-factor login: password, then a wrong code, then the right one."""
+    key = b"browser-2fa-test-key"
+    host = dbs.sqlite_host(tmp_path, seeded=True)
+    with host.engine.begin() as conn:
+        conn.execute(
+            users.update()
+            .where(users.c.login == DEMO_LOGIN)
+            .values(twofactorauth=1, twofactorauthsecretkey=base64.b32encode(key).decode("ascii"))
+        )
+    ini = host.ini_config.path
+    host.dispose()
+    with serve_lms(ini, tmp_path / "serve.log") as url:
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        page.goto(url + "/customers")
+        page.fill("#login", DEMO_LOGIN)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("section.login button[type=submit]")
+        page.wait_for_url(url + "/login/code")
+        assert page.get_attribute("#code", "autocomplete") == "one-time-code"
+
+        page.fill("#code", totp.totp(key, time.time() + 3600))
+        page.click("section.login button[type=submit] >> nth=0")
+        page.wait_for_selector("#login-error")
+        assert "Wrong authentication code." in page.inner_text("#login-error")
+
+        page.fill("#code", totp.totp(key, time.time()))
+        page.click("section.login button[type=submit] >> nth=0")
+        page.wait_for_url(url + "/customers")
+        assert page.locator("#customers").is_visible()
+        context.close()
