@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import Sleeps, login
+from web_helpers import Sleeps
 
 from lmsplugins.demo import seed
 from lmsplugins.host import Host
 from lmsplugins.lms.tables import countries
 from lmsplugins.testing import databases as dbs
+from lmsplugins.testing.web import login
 from lmsplugins.web import create_app
 
 

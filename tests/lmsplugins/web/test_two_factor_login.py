@@ -12,11 +12,12 @@ import time
 import pytest
 from sqlalchemy import select
 from test_web_login import UA, lms_session, sso_client
-from web_helpers import add_user, csrf_token, login, now
+from web_helpers import now
 
 from lmsplugins.lms import twofactor
 from lmsplugins.lms.tables import twofactorauthcodehistory as history
 from lmsplugins.lms.tables import users
+from lmsplugins.testing.web import add_user, csrf_token, login
 from lmsplugins.web import auth, totp
 
 KEY = b"lmsplugins-2fa-test-key!"

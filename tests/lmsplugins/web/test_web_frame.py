@@ -6,11 +6,11 @@ import re
 
 import pytest
 from sqlalchemy import select
-from web_helpers import add_user, csrf_token, login
 
 from lmsplugins.jobs import run_job
 from lmsplugins.lms.tables import customers, uiconfig
 from lmsplugins.plugin import MenuEntry, Panel, Plugin, Setting
+from lmsplugins.testing.web import add_user, csrf_token, login
 
 
 def _rows(host, key):

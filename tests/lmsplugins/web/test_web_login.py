@@ -7,9 +7,10 @@ import time
 
 import pytest
 from sqlalchemy import select
-from web_helpers import add_user, csrf_token, login, now
+from web_helpers import now
 
 from lmsplugins.lms.tables import sessions, users
+from lmsplugins.testing.web import add_user, csrf_token, login
 from lmsplugins.web.sso import php_serialize
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) LMS-test"

@@ -18,11 +18,11 @@ from flask.testing import FlaskClient
 from hiperus_env import Env, make_env
 from sqlalchemy import func, select
 
-from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD, seed
+from lmsplugins.demo import seed
 from lmsplugins.host import Host
-from lmsplugins.lms.tables import countries, divisions, userdivisions, users
+from lmsplugins.lms.tables import countries
+from lmsplugins.testing.web import csrf_token, log_in, user_with
 from lmsplugins.web import create_app
-from lmsplugins.web.auth import hash_password
 from plugins.hiperus_c5 import views
 from plugins.hiperus_c5.tables import (
     hv_assign,
@@ -35,7 +35,6 @@ from plugins.hiperus_c5.tables import (
     hv_terminal,
 )
 
-_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 MIRROR = (hv_customers, hv_assign, hv_terminal, hv_pstn, hv_pstnusage, hv_enduserlist)
 
 
@@ -65,38 +64,6 @@ def app(env: Env) -> Flask:
     return create_app(env.host, SLEEP=lambda s: None, USER_CACHE_SECONDS=0, TESTING=True)
 
 
-def token_of(client: FlaskClient, path: str = "/") -> str:
-    found = _TOKEN.search(client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def log_in(app: Flask, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD) -> FlaskClient:
-    client = app.test_client()
-    token = token_of(client, "/login")
-    response = client.post("/login", data={"csrf_token": token, "login": login, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def user_with(app: Flask, host: Host, login: str, rights: str) -> FlaskClient:
-    with host.engine.begin() as conn:
-        uid = conn.execute(
-            users.insert().values(
-                login=login,
-                firstname="Test",
-                lastname=login.title(),
-                email=f"{login}@example.pl",
-                rights=rights,
-                passwd=hash_password("haslo123"),
-            )
-        ).inserted_primary_key[0]
-        division = conn.execute(select(divisions.c.id).order_by(divisions.c.id).limit(1)).scalar()
-        conn.execute(userdivisions.insert().values(userid=uid, divisionid=division))
-    return log_in(app, login, "haslo123")
-
-
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
     return log_in(app)
@@ -113,7 +80,7 @@ def snapshot(env: Env) -> dict[str, list[dict[str, Any]]]:
 def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, token: bool = True) -> Any:
     payload = dict(data or {})
     if token:
-        payload["csrf_token"] = token_of(client)
+        payload["csrf_token"] = csrf_token(client, "/")
     return client.post(path, data=payload)
 
 
@@ -488,7 +455,7 @@ def test_provider_error_leaves_the_mirror_and_shows_the_message(admin, env, faul
         ("DelTerminal", f"/hiperus-c5/terminals/{terminal['id']}/delete", {}),
     ]
     for action, path, data in attempts:
-        token = token_of(admin)
+        token = csrf_token(admin, "/")
         if fault == "refused":
             env.sim.faults.fail_action = {action: f"Operacja {action} odrzucona przez platformę"}
             expected = f"Operacja {action} odrzucona przez platformę"

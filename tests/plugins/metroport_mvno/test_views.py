@@ -17,19 +17,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from mvno_env import Env, add_customer, make_env, seed_customers
-from sqlalchemy import select
 
-from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD, seed
+from lmsplugins.demo import seed
 from lmsplugins.host import Host
 from lmsplugins.lms import voip
-from lmsplugins.lms.tables import countries, divisions, userdivisions, users
+from lmsplugins.lms.tables import countries
 from lmsplugins.testing import databases as dbs
+from lmsplugins.testing.web import csrf_token, log_in, user_with
 from lmsplugins.web import create_app
-from lmsplugins.web.auth import hash_password
 from plugins.metroport_mvno import formatting, webdata
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 # --------------------------------------------------------------------------------------------------
@@ -61,38 +59,6 @@ def app(env: Env) -> Flask:
     return create_app(env.host, SLEEP=lambda s: None, USER_CACHE_SECONDS=0, TESTING=True, PER_PAGE=3)
 
 
-def token_of(client: FlaskClient, path: str) -> str:
-    found = _TOKEN.search(client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def log_in(app: Flask, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD) -> FlaskClient:
-    client = app.test_client()
-    token = token_of(client, "/login")
-    response = client.post("/login", data={"csrf_token": token, "login": login, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def user_with(app: Flask, host: Host, login: str, rights: str) -> FlaskClient:
-    with host.engine.begin() as conn:
-        uid = conn.execute(
-            users.insert().values(
-                login=login,
-                firstname="Test",
-                lastname=login.title(),
-                email=f"{login}@example.pl",
-                rights=rights,
-                passwd=hash_password("haslo123"),
-            )
-        ).inserted_primary_key[0]
-        division = conn.execute(select(divisions.c.id).order_by(divisions.c.id).limit(1)).scalar()
-        conn.execute(userdivisions.insert().values(userid=uid, divisionid=division))
-    return log_in(app, login, "haslo123")
-
-
 def bindings(env: Env) -> list[tuple[int, str]]:
     rows = env.sql(
         "SELECT customerid, extid FROM customerextids WHERE serviceproviderid = :p ORDER BY customerid, extid",
@@ -104,7 +70,7 @@ def bindings(env: Env) -> list[tuple[int, str]]:
 def post_bind(client: FlaskClient, customer_id: int | str, user_id: int, token: str | None = "fetch") -> Any:
     data: dict[str, Any] = {"customer_id": customer_id, "user_id": user_id}
     if token == "fetch":
-        token = token_of(client, "/")
+        token = csrf_token(client, "/")
     if token is not None:
         data["csrf_token"] = token
     return client.post("/metroport-mvno/bind", data=data)
@@ -450,7 +416,7 @@ def test_manual_binding_refusals(env, app):
 
     polish = client.post(
         "/metroport-mvno/bind",
-        data={"customer_id": other, "user_id": 999999, "csrf_token": token_of(client, "/")},
+        data={"customer_id": other, "user_id": 999999, "csrf_token": csrf_token(client, "/")},
         headers={"Accept-Language": "pl"},
     )
     assert "Metroport nie ma użytkownika #999999." in client.get(
