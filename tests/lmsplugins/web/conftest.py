@@ -1,6 +1,6 @@
-"""Fixtures for the web frame: a seeded LMS (SQLite, or the real PostgreSQL schema), an app, logins.
+"""Fixtures for the web frame: a seeded LMS (SQLite, or the real PostgreSQL or MySQL schema), an app.
 
-``web_host`` runs each test on SQLite and on PostgreSQL loaded with the real LMS schema (seeded
+``web_host`` runs each test on SQLite, and on PostgreSQL and MariaDB loaded with the real LMS schemas (seeded
 with the demo data and the example plugin's tables), so login, SSO and the customer queries are
 proved against LMS's own column types, defaults and triggers, not only our generated schema.
 """
@@ -23,12 +23,12 @@ from lmsplugins.testing.web import login
 from lmsplugins.web import create_app
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
 def web_host(request: pytest.FixtureRequest) -> Iterator[Host]:
     if request.param == "sqlite":
         host = request.getfixturevalue("sqlite_host")
     else:
-        host = request.getfixturevalue("pg_host")
+        host = request.getfixturevalue("pg_host" if request.param == "postgres" else "mysql_host")
         with host.engine.begin() as conn:
             # The real schema ships the countries list; demo.seed inserts "Poland" itself.
             conn.execute(countries.delete().where(countries.c.name == "Poland"))

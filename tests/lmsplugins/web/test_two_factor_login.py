@@ -1,5 +1,5 @@
 """Two-factor login as LMS does it (users.twofactorauth + twofactorauthsecretkey), on SQLite and the
-real PostgreSQL schema: the code step, wrong and reused codes, the lock-out, trusted hosts, the
+real PostgreSQL and MySQL schemas: the code step, wrong and reused codes, the lock-out, trusted hosts, the
 pending state's expiry and secrecy, and single sign-on refusing LMS sessions still waiting for a code."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Login as LMS does, and single sign-on with a live LMS session; on SQLite and real PostgreSQL."""
+"""Login as LMS does, and single sign-on with a live LMS session; on SQLite, PostgreSQL, MariaDB."""
 
 from __future__ import annotations
 
