@@ -32,6 +32,9 @@ def _active_users():
         u.accessto,
         u.twofactorauth,
         u.twofactorauthsecretkey,
+        u.passwdforcechange,
+        u.passwdexpiration,
+        u.passwdlastchange,
     ).where(u.deleted == 0)
 
 

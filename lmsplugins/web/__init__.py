@@ -13,7 +13,8 @@ Settings read here (lms.ini ``[lmsplugins]`` or uiconfig, read when the app is c
 - ``cookie_secure``: force the Secure cookie flag even on plain HTTP requests;
 - ``sso`` (default yes): accept a live LMS session (cookie ``SID``);
 - ``sso_check_ip`` (default yes): the LMS session must come from the same client address;
-- ``phpui.timeout``: LMS's idle timeout, applied to LMS sessions and to our own logins alike.
+- ``phpui.timeout``: LMS's idle timeout, applied to LMS sessions and to our own logins alike;
+- ``phpui.two_factor_auth_required``: users without two-factor login are sent to LMS to set it up.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
         LMS_SESSION_TIMEOUT=sso.session_timeout(config.get("phpui.timeout")),
         SSO_ENABLED=config.get_bool("lmsplugins.sso", True),
         SSO_CHECK_IP=config.get_bool("lmsplugins.sso_check_ip", True),
+        TWO_FACTOR_REQUIRED=config.get_bool("phpui.two_factor_auth_required", False),
         PER_PAGE=20,
         USER_CACHE_SECONDS=USER_CACHE_SECONDS,
         SLEEP=time.sleep,

@@ -55,6 +55,10 @@ WRONG_LOGIN = "Wrong password or login."
 WRONG_CODE = "Wrong authentication code."
 CODE_USED = "This code has already been used before the moment."
 CODE_LOCKED = "Too many failed login attempts. Try again in a few minutes."
+PASSWORD_CHANGE = "Your password has to be changed. Change it in LMS, then log in here."
+TWO_FACTOR_SETUP = "Two-factor authentication is required. Set it up in LMS, then log in here."
+LMS_ACTION_NEEDED = frozenset({PASSWORD_CHANGE, TWO_FACTOR_SETUP})
+"""Refusals that are not failed logins: the user must first do something in LMS itself."""
 _MD5_HEX = frozenset("0123456789abcdef")
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -200,8 +204,29 @@ def check_rules(conn: Connection, row: Any, client_ip: str | None, now: float | 
     return None
 
 
-def authenticate(engine: Engine, login: str, password: str, client_ip: str | None) -> LoginResult:
-    """Check a login form; on success record the login, on failure record the failure (as LMS)."""
+def change_required(row: Any, now: int, two_factor_required: bool) -> str | None:
+    """What LMS would make this user do before anything else, or None.
+
+    LMS sends a user whose password is forced to change (``passwdforcechange``) or has expired
+    (``passwdexpiration`` days since ``passwdlastchange``) to its password page, and one without
+    two-factor login while ``phpui.two_factor_auth_required`` is on to its two-factor page, and
+    lets them nowhere else. We have neither page, so we let them nowhere and say where to go.
+    """
+    expiration = row.passwdexpiration or 0
+    if row.passwdforcechange or (expiration and (now - (row.passwdlastchange or 0)) / 86400 >= expiration):
+        return PASSWORD_CHANGE
+    if two_factor_required and not row.twofactorauth:
+        return TWO_FACTOR_SETUP
+    return None
+
+
+def authenticate(
+    engine: Engine, login: str, password: str, client_ip: str | None, two_factor_required: bool = False
+) -> LoginResult:
+    """Check a login form; on success record the login, on failure record the failure (as LMS).
+
+    *two_factor_required* is LMS's ``phpui.two_factor_auth_required``.
+    """
     now = int(time.time())
     ip = normalize_ip(client_ip)
     with engine.begin() as conn:
@@ -218,6 +243,9 @@ def authenticate(engine: Engine, login: str, password: str, client_ip: str | Non
         if error:
             lms_users.record_failed_login(conn, row.id, now, ip)
             return LoginResult(None, error, row.id)
+        needed = change_required(row, now, two_factor_required)
+        if needed:
+            return LoginResult(None, needed, row.id)
         rehashed = hash_password(password) if is_legacy_md5(row.passwd) else None
         lms_users.record_login(conn, row.id, now, ip, rehashed)
         if rehashed is not None:
@@ -260,6 +288,9 @@ def verify_code(engine: Engine, pending: PendingCode, code: str, client_ip: str 
             if twofactor.code_used(conn, row.id, code, now):
                 return LoginResult(None, CODE_USED, row.id)
             twofactor.record_code(conn, row.id, code, ipaddr, now, success=True)
+            needed = change_required(row, now, two_factor_required=False)
+            if needed:
+                return LoginResult(None, needed, row.id)
             lms_users.record_login(conn, row.id, now, ip)
             return LoginResult(_build_user(row, lms_users.first_division(conn, row.id), "form"), None, row.id)
         twofactor.record_code(conn, row.id, code, ipaddr, now, success=False)

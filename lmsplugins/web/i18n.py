@@ -33,6 +33,12 @@ _PL: dict[str, str] = {
     "This code has already been used before the moment.": "Ten kod został użyty przed chwilą.",
     "The login has expired. Log in again.": "Logowanie wygasło. Zaloguj się ponownie.",
     "Verify": "Sprawdź",
+    "Your password has to be changed. Change it in LMS, then log in here.": (
+        "Hasło musi zostać zmienione. Zmień je w LMS, a potem zaloguj się tutaj."
+    ),
+    "Two-factor authentication is required. Set it up in LMS, then log in here.": (
+        "Wymagane jest uwierzytelnianie dwuskładnikowe. Skonfiguruj je w LMS, a potem zaloguj się tutaj."
+    ),
     "Back to login": "Powrót do logowania",
     "You have been logged out.": "Wylogowano.",
     "Please log in.": "Zaloguj się.",

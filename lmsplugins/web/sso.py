@@ -12,6 +12,10 @@ Facts about LMS's ``lib/Session.class.php`` (chilek/lms) this module relies on:
 - a session is expired when *both* ``mtime`` and ``atime`` are older than ``phpui.timeout`` seconds
   (600 when the setting is unset or 0).
 
+A session LMS has not finished logging in is refused: one still waiting for its two-factor code
+(``session_authcoderequired``), and one LMS holds on its password or two-factor set-up page until
+the user complies (``session_passwdrequiredchange``, ``session_twofactorauthrequiredchange``).
+
 We check the user agent and the client address from vdata (not server name and port: we are a
 different server), never write the LMS row, and never create LMS sessions. The PHP parser below
 reads only data types (no objects are instantiated; an object becomes a dict) and refuses anything
@@ -224,6 +228,8 @@ def lookup_session(
     if not isinstance(login, str) or not login:
         return None
     if content.get("session_authcoderequired"):
+        return None
+    if content.get("session_passwdrequiredchange") or content.get("session_twofactorauthrequiredchange"):
         return None
     user_id = content.get("session_id")
     return LMSSession(sid=sid, login=login, user_id=user_id if isinstance(user_id, int) else None)

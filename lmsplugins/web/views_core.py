@@ -90,7 +90,13 @@ def login() -> Any:
             current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
             error = gettext("Too many failed login attempts. Try again in a few minutes.")
         else:
-            result = auth.authenticate(current_host().engine, login_name, form.password.data or "", ip)
+            result = auth.authenticate(
+                current_host().engine,
+                login_name,
+                form.password.data or "",
+                ip,
+                two_factor_required=current_app.config["TWO_FACTOR_REQUIRED"],
+            )
             if result.pending is not None:
                 lang = session.get("lang")
                 session.clear()
@@ -99,7 +105,9 @@ def login() -> Any:
                 session["2fa"] = auth.seal_pending(_pending_key(), result.pending)
                 session["2fa_next"] = safe_next(form.next.data)
                 return redirect(url_for("core.login_code"))
-            if result.user is None:
+            if result.error in auth.LMS_ACTION_NEEDED:
+                error = gettext(result.error)
+            elif result.user is None:
                 web.throttle.record_failure(ip, login_name)
                 current_app.logger.warning("failed login for %r from %s: %s", login_name, ip, result.error)
                 current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])
@@ -167,6 +175,10 @@ def login_code() -> Any:
             if result.user is not None:
                 target = session.get("2fa_next") or url_for("core.index")
                 return _start_session(result.user, safe_next(target))
+            if result.error in auth.LMS_ACTION_NEEDED:
+                _drop_pending()
+                flash(gettext(result.error), "error")
+                return redirect(url_for("core.login"))
             web.throttle.record_failure(ip, pending.login)
             current_app.logger.warning("failed code for %r from %s: %s", pending.login, ip, result.error)
             current_app.config["SLEEP"](current_app.config["LOGIN_FAIL_DELAY"])

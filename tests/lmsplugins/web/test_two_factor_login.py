@@ -273,3 +273,71 @@ def test_sso_accepts_an_lms_session_past_the_code(app, web_host, two_factor_user
     content = {"session_id": two_factor_user, "session_login": "tfa", "session_authcoderequired": ""}
     client = sso_client(app, lms_session(web_host, "tfa", content=content))
     assert client.get("/").status_code == 200
+
+
+# --- what LMS makes a user do first: change the password, set up two-factor login ----------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"passwdforcechange": 1},
+        {"passwdexpiration": 30, "passwdlastchange": int(time.time()) - 31 * 86400},
+    ],
+)
+def test_password_to_change_in_lms_is_refused_without_counting_a_failure(client, web_host, sleeps, values):
+    uid = add_user(web_host, "stale", "haslo123", rights="full_access", **values)
+    response = login(client, "stale", "haslo123")
+    assert response.status_code == 401
+    assert "Hasło musi zostać zmienione. Zmień je w LMS" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    assert sleeps == []
+    assert last_login(web_host, uid) == (0, 0)
+
+
+def test_password_not_yet_expired_logs_in(client, web_host):
+    add_user(
+        web_host, "fresh", "haslo123", rights="full_access", passwdexpiration=30, passwdlastchange=now() - 29 * 86400
+    )
+    assert login(client, "fresh", "haslo123").headers["Location"] == "/"
+
+
+def test_two_factor_required_by_lms_sends_users_without_it_to_lms(make_app, web_host, two_factor_user):
+    add_user(web_host, "plain", "haslo123", rights="full_access")
+    web_host.set_uiconfig("phpui.two_factor_auth_required", "true")
+    app = make_app()
+    client = app.test_client()
+    response = login(client, "plain", "haslo123")
+    assert response.status_code == 401 and "Wymagane jest uwierzytelnianie dwuskładnikowe" in response.get_data(
+        as_text=True
+    )
+    assert client.get("/").status_code == 302
+    other = app.test_client()
+    assert login(other, "tfa", "haslo123").headers["Location"] == "/login/code"
+    assert send_code(other, code_now()).status_code == 302
+
+
+def test_password_change_is_told_only_after_the_code(client, web_host, two_factor_user):
+    with web_host.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.id == two_factor_user).values(passwdforcechange=1))
+    assert login(client, "tfa", "haslo123").headers["Location"] == "/login/code"
+    response = send_code(client, code_now())
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Hasło musi zostać zmienione" in client.get("/login").get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    assert last_login(web_host, two_factor_user).lastlogindate == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "accepted"),
+    [
+        ({"session_passwdrequiredchange": True}, False),
+        ({"session_twofactorauthrequiredchange": True}, False),
+        ({"session_twofactorauthrequiredchange": False}, True),
+    ],
+)
+def test_sso_refuses_an_lms_session_held_on_a_change_page(app, web_host, flags, accepted):
+    uid = add_user(web_host, "held", "haslo123", rights="full_access")
+    content = {"session_id": uid, "session_login": "held", **flags}
+    client = sso_client(app, lms_session(web_host, "held", content=content))
+    assert client.get("/").status_code == (200 if accepted else 302)
