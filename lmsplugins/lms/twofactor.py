@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from lmsplugins.lms.tables import twofactorauthcodehistory as history
@@ -78,9 +78,7 @@ def code_used(conn: Connection, user_id: int, code: str, now: int) -> bool:
     )
     return bool(
         conn.execute(
-            select(
-                exists().where(and_(history.c.userid == user_id, history.c.success == 1, history.c.authcode == code))
-            )
+            select(exists().where(history.c.userid == user_id, history.c.success == 1, history.c.authcode == code))
         ).scalar()
     )
 

@@ -98,10 +98,7 @@ def login() -> Any:
                 two_factor_required=current_app.config["TWO_FACTOR_REQUIRED"],
             )
             if result.pending is not None:
-                lang = session.get("lang")
-                session.clear()
-                if lang:
-                    session["lang"] = lang
+                _clear_session()
                 session["2fa"] = auth.seal_pending(_pending_key(), result.pending)
                 session["2fa_next"] = safe_next(form.next.data)
                 return redirect(url_for("core.login_code"))
@@ -126,18 +123,23 @@ def _pending_key() -> bytes:
     return hashlib.sha256(b"lmsplugins two-factor login\0" + raw).digest()
 
 
-def _start_session(user: auth.User, target: str) -> Any:
-    """A fresh session for *user* (nothing of the anonymous one kept but the language)."""
-    chosen = session.get("lang")
+def _clear_session() -> None:
+    """Forget everything of the session but the language chosen on the login page."""
+    lang = session.get("lang")
     session.clear()
+    if lang in LANGUAGES:
+        session["lang"] = lang
+
+
+def _start_session(user: auth.User, target: str) -> Any:
+    """A fresh session for *user*; the user's stored language wins over the one chosen before."""
+    _clear_session()
     session["uid"] = user.id
     session["pt"] = user.passwd_tag
     session["seen"] = int(time.time())
     stored = _lang_state(user.id).get()
     if stored in LANGUAGES:
         session["lang"] = stored
-    elif chosen in LANGUAGES:
-        session["lang"] = chosen
     current_app.logger.info("user %s logged in from %s", user.login, auth.normalize_ip(request.remote_addr))
     return redirect(target)
 
@@ -198,14 +200,11 @@ def logout() -> Any:
     if not form.validate_on_submit():
         abort(400)
     sid = request.cookies.get("SID")
-    lang = session.get("lang")
-    session.clear()
+    _clear_session()
     if sid:
         from lmsplugins.web import sid_tag
 
         session["sso_off"] = sid_tag(sid)
-    if lang:
-        session["lang"] = lang
     flash(gettext("You have been logged out."), "info")
     return redirect(url_for("core.login"))
 
