@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lmsplugins.host import Host
-from lmsplugins.web import auth, i18n, sso
+from lmsplugins.web import auth, i18n, machine, sso
 from lmsplugins.web.context import (
     EXTENSION,
     WebState,
@@ -86,6 +86,7 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     CSRFProtect(app)
+    machine.init_app(app)
 
     web = WebState(host=host, throttle=auth.LoginThrottle())
     web.permissions.update({p.name: p.description for p in HOST_PERMISSIONS})
@@ -196,7 +197,7 @@ def _sso_user(ip: str) -> auth.User | None:
 
 def _before_request() -> Any:
     g.lang = i18n.best_language(session.get("lang"), request.headers.get("Accept-Language"))
-    if request.endpoint == "static":
+    if request.endpoint == "static" or machine.is_public(current_app, request.endpoint):
         return None
     ip = client_ip()
     g.user = _form_user(ip) or _sso_user(ip)
