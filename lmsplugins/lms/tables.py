@@ -533,4 +533,76 @@ nodes = Table(
     UniqueConstraint("name"),
 )
 
+# Further declarations on the same metadata, kept in modules of their own for size.
+from lmsplugins.lms import tables_location, tables_network  # noqa: E402, F401
+
+customergroups = Table(
+    "customergroups", metadata, _id(), _c("name", String(255), ""), _c("description", Text, ""), UniqueConstraint("name")
+)
+
+customerassignments = Table(
+    "customerassignments",
+    metadata,
+    _id(),
+    Column("customergroupid", Integer, _fk("customergroups.id"), nullable=False),
+    Column("customerid", Integer, _fk("customers.id"), nullable=False),
+    _c("startdate", BigInteger, 0),
+    _c("enddate", BigInteger, 0),
+    UniqueConstraint("customergroupid", "customerid", "enddate"),
+)
+
+nodegroups = Table(
+    "nodegroups",
+    metadata,
+    _id(),
+    _c("name", String(255), ""),
+    _c("prio", Integer, 0),
+    _c("description", Text, ""),
+    UniqueConstraint("name"),
+)
+
+nodegroupassignments = Table(
+    "nodegroupassignments",
+    metadata,
+    _id(),
+    Column("nodegroupid", Integer, _fk("nodegroups.id"), nullable=False),
+    Column("nodeid", Integer, _fk("nodes.id"), nullable=False),
+    UniqueConstraint("nodeid", "nodegroupid"),
+)
+
+# LMS's transaction log (SYSLOG), written by lmsplugins.lms.syslog when logs.enabled is on.
+logtransactions = Table(
+    "logtransactions",
+    metadata,
+    _id(),
+    Column("userid", Integer, _fk("users.id", "SET NULL"), nullable=True),
+    _c("time", BigInteger, 0),
+    _c("module", String(50), ""),
+)
+
+logmessages = Table(
+    "logmessages",
+    metadata,
+    _id(),
+    Column("transactionid", Integer, _fk("logtransactions.id"), nullable=False),
+    _c("resource", Integer, 0),
+    _c("operation", Integer, 0),
+)
+
+logmessagekeys = Table(
+    "logmessagekeys",
+    metadata,
+    Column("logmessageid", Integer, _fk("logmessages.id"), nullable=False, index=True),
+    Column("name", String(32), nullable=False),
+    Column("value", Integer, nullable=False),
+)
+
+logmessagedata = Table(
+    "logmessagedata",
+    metadata,
+    Column("logmessageid", Integer, _fk("logmessages.id"), nullable=False, index=True),
+    Column("name", String(32), nullable=False),
+    Column("value", Text, nullable=True),
+)
+
 CORE_TABLES: tuple[Table, ...] = tuple(metadata.sorted_tables)
