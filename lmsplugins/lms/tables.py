@@ -530,6 +530,10 @@ nodes = Table(
     _c("netid", Integer, 0),
     _c("creationdate", BigInteger, 0),
     _c("moddate", BigInteger, 0),
+    Column("login", String(128), nullable=True),
+    Column("netdev", Integer, _fk("netdevices.id", "SET NULL"), nullable=True),
+    _c("port", SmallInteger, 0),
+    _c("lastonline", BigInteger, 0),
     UniqueConstraint("name"),
 )
 
@@ -537,7 +541,12 @@ nodes = Table(
 from lmsplugins.lms import tables_location, tables_network  # noqa: E402, F401
 
 customergroups = Table(
-    "customergroups", metadata, _id(), _c("name", String(255), ""), _c("description", Text, ""), UniqueConstraint("name")
+    "customergroups",
+    metadata,
+    _id(),
+    _c("name", String(255), ""),
+    _c("description", Text, ""),
+    UniqueConstraint("name"),
 )
 
 customerassignments = Table(
