@@ -312,6 +312,8 @@ tariffs = Table(
     Column("netvalue", Numeric(9, 3), nullable=True),
     Column("serviceproviderid", Integer, _fk("serviceproviders.id"), nullable=True),
     Column("extid", String(64), nullable=True),
+    _c("uprate", Integer, 0),
+    _c("downrate", Integer, 0),
     UniqueConstraint("name", "value", "currency", "period"),
 )
 
@@ -534,6 +536,7 @@ nodes = Table(
     Column("netdev", Integer, _fk("netdevices.id", "SET NULL"), nullable=True),
     _c("port", SmallInteger, 0),
     _c("lastonline", BigInteger, 0),
+    _c("passwd", String(256), ""),
     UniqueConstraint("name"),
 )
 
