@@ -1,0 +1,80 @@
+"""Declaration of the Metroport MMS plugin (F-Secure and MetroTV), the drop-in for PHP's LMSMetroportPlugin.
+
+The settings are the PHP plugin's keys in section ``metroport`` with its code fallbacks (spec §1), plus
+``verify_tls`` (on unless switched off). The schema version and ``dbinfo`` key are the PHP plugin's
+(``dbversion_LMSMetroportPlugin`` = 2026032302), so a database where it ran is used as it is.
+Every extension point is a small factory: the client, jobs and simulator are imported only when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lmsplugins.plugin import Plugin, Setting
+
+DB_VERSION = "2026032302"
+DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
+
+
+def _tables() -> Any:
+    from .tables import TABLES
+
+    return TABLES
+
+
+SETTINGS = [
+    Setting("metroport.serwer_url", "str", default="", description="API base URL, with https://"),
+    Setting("metroport.api_login", "str", default="", description="MMS operator login"),
+    Setting("metroport.api_pass", "str", default="", secret=True, description="MMS operator password"),
+    Setting(
+        "metroport.api_token_expiration_time",
+        "int",
+        default=12000,
+        description="Seconds a session (sess_ci) is reused after its login, less 30 s",
+    ),
+    Setting(
+        "metroport.automatically_update_customer_data",
+        "str",
+        default="",
+        description="'true': 'metroport-mms push-customers' sends changes of paired customers to MMS",
+    ),
+    Setting(
+        "metroport.metrotv_suspend_billing",
+        "str",
+        default="",
+        description="'1': a MetroTV lock also suspends the customer's MetroTV assignments",
+    ),
+    Setting(
+        "metroport.fsecure_suspend_billing",
+        "str",
+        default="",
+        description="'1': an F-Secure lock also suspends the customer's F-Secure assignments",
+    ),
+    Setting("metroport.list_pagelimit", "int", default=100, description="Rows per page of the lists"),
+    Setting("metroport.show_fsecure_in_customer_tab", "str", default="1", description="'0' hides the F-Secure box"),
+    Setting("metroport.show_metrotv_in_customer_tab", "str", default="1", description="'0' hides the MetroTV box"),
+    Setting("metroport.verify_tls", "bool", default=True, description="Verify the API's TLS certificate"),
+    Setting(
+        "metroport.metrotv_tariff_tag",
+        "str",
+        default="metroport-metrotv",
+        description="Tariff tag of MetroTV tariffs (their assignments are suspended while MetroTV is locked)",
+    ),
+    Setting(
+        "metroport.fsecure_tariff_tag",
+        "str",
+        default="metroport-fsecure",
+        description="Tariff tag of F-Secure tariffs (their assignments are suspended while F-Secure is locked)",
+    ),
+]
+
+plugin = Plugin(
+    name="metroport_mms",
+    title="Metroport MMS",
+    lms_class="LMSMetroportPlugin",
+    version="1.0.0",
+    db_version=DB_VERSION,
+    description="Metroport MMS: F-Secure licences and MetroTV IPTV (pairing, package and STB mirrors, debtor locks).",
+    settings=SETTINGS,
+    tables=_tables,
+)
