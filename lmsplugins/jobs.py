@@ -25,37 +25,86 @@ from typing import IO, Any
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
+from lmsplugins import http
 from lmsplugins.checks import ensure_core_schema, sources
 from lmsplugins.db import named_lock
 from lmsplugins.errors import LMSPluginsError, SchemaError
 from lmsplugins.host import Host
 from lmsplugins.migrate import upgrade
-from lmsplugins.store import job_runs
+from lmsplugins.secrets import mask_argv, mask_text, secret_values
+from lmsplugins.store import job_output, job_runs
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
-class Output:
-    """Where a job talks: info lines (hidden by quiet), warnings and errors (always, on stderr)."""
+OUTPUT_LIMIT = 64 * 1024
+"""Characters of a run's output kept with its run record: the last ones, where a failure shows."""
 
-    def __init__(self, quiet: bool = False, out: IO[str] | None = None, err: IO[str] | None = None):
+
+class Tail:
+    """The last *limit* characters of what was written, in memory bounded to about twice that."""
+
+    def __init__(self, limit: int = OUTPUT_LIMIT):
+        self.limit = limit
+        self._parts: list[str] = []
+        self._size = 0
+        self.truncated = False
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > 2 * self.limit:
+            self._compact()
+
+    def _compact(self) -> None:
+        text = "".join(self._parts)
+        if len(text) > self.limit:
+            text = text[-self.limit :]
+            self.truncated = True
+        self._parts = [text]
+        self._size = len(text)
+
+    def text(self) -> str:
+        self._compact()
+        return self._parts[0] if self._parts else ""
+
+
+class Output:
+    """Where a job talks: info lines (hidden by quiet), warnings and errors (always, on stderr).
+
+    Every line, info lines under ``--quiet`` too, also goes to :attr:`captured`, kept with the run
+    record: cron runs are quiet, and the detail page is where the administrator reads what happened.
+    """
+
+    def __init__(
+        self, quiet: bool = False, out: IO[str] | None = None, err: IO[str] | None = None, limit: int = OUTPUT_LIMIT
+    ):
         self.quiet = quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.captured = Tail(limit)
 
     @property
     def interactive(self) -> bool:
         return not self.quiet and hasattr(self.err, "isatty") and self.err.isatty()
 
     def info(self, message: str) -> None:
+        self.captured.write(message + "\n")
         if not self.quiet:
             print(message, file=self.out, flush=True)
 
     def warn(self, message: str) -> None:
+        self.captured.write(f"warning: {message}\n")
         print(f"warning: {message}", file=self.err, flush=True)
 
     def error(self, message: str) -> None:
+        self.captured.write(f"error: {message}\n")
         print(f"error: {message}", file=self.err, flush=True)
+
+    def details(self, text: str) -> None:
+        """A multi-line block for stderr and the record (a traceback)."""
+        self.captured.write(text)
+        print(text, file=self.err, end="", flush=True)
 
 
 class Progress:
@@ -185,7 +234,7 @@ def _record_start(host: Host, name: str, test: bool, argv: Sequence[str]) -> int
                 started=int(time.time()),
                 counters="{}",
                 message="",
-                argv=" ".join(argv)[:2000],
+                argv=" ".join(mask_argv(argv, secret_values(host)))[:2000],
                 host=socket.gethostname()[:255],
                 pid=os.getpid(),
             )
@@ -210,6 +259,22 @@ def _record_end(host: Host, run_id: int, status: str, job: Job, message: str) ->
         job.output.error(f"could not record the end of run #{run_id}: {exc}")
 
 
+def _record_output(host: Host, run_id: int, code: int, output: Output) -> None:
+    """Keep the run's output (secrets masked) and exit code; a failure here never changes the exit code."""
+    text = mask_text(output.captured.text(), secret_values(host))
+    try:
+        with host.engine.begin() as conn:
+            if not inspect(conn).has_table(job_output.name):
+                return
+            conn.execute(
+                job_output.insert().values(
+                    run_id=run_id, exit_code=code, truncated=int(output.captured.truncated), output=text
+                )
+            )
+    except Exception as exc:
+        print(f"error: could not record the output of run #{run_id}: {exc}", file=output.err, flush=True)
+
+
 def run_job(
     host: Host,
     name: str,
@@ -230,6 +295,7 @@ def run_job(
             validate()
         engine = host.engine
         ensure_core_schema(engine)
+        http.configure(host.config())
         if host.ini_config.get_bool("database.auto_update", False):
             for source in sources(host):
                 upgrade(engine, source, echo=out.info)
@@ -237,32 +303,40 @@ def run_job(
             out.warn("test mode: every database change of this run is rolled back")
         with named_lock(engine, lock_name or name):
             run_id = _record_start(host, name, test, argv if argv is not None else sys.argv[1:])
-            started = time.monotonic()
-            try:
-                body(job)
-            except LMSPluginsError as exc:
-                _record_end(host, run_id, "error", job, str(exc))
-                out.error(str(exc))
-                return exc.exit_code if exc.exit_code != EXIT_LOCKED else EXIT_FAILURES
-            except KeyboardInterrupt:
-                _record_end(host, run_id, "error", job, "interrupted")
-                out.error("interrupted; the chunk in progress was rolled back")
-                return EXIT_FAILURES
-            except Exception as exc:
-                _record_end(host, run_id, "error", job, f"{type(exc).__name__}: {exc}")
-                out.error(f"{type(exc).__name__}: {exc} (run #{run_id}; details follow)")
-                traceback.print_exc(file=out.err)
-                return EXIT_FAILURES
-            status = "failed" if job.failures else "done"
-            summary = "; ".join(job.failures[:20] + job.messages[:20])
-            _record_end(host, run_id, status, job, summary)
-            elapsed = time.monotonic() - started
-            counts = ", ".join(f"{k}={v}" for k, v in sorted(job.counters.items())) or "nothing to do"
-            out.info(f"{name}: {status} in {elapsed:.1f}s ({counts})" + (" [test mode, rolled back]" if test else ""))
-            return EXIT_FAILURES if job.failures else EXIT_OK
+            code = _run_body(host, run_id, job, body)
+            _record_output(host, run_id, code, out)
+            return code
     except LMSPluginsError as exc:
         out.error(str(exc))
         return exc.exit_code
+
+
+def _run_body(host: Host, run_id: int, job: Job, body: Callable[[Job], None]) -> int:
+    """Run the body of a recorded run, record its end and return the exit code."""
+    out = job.output
+    started = time.monotonic()
+    try:
+        body(job)
+    except LMSPluginsError as exc:
+        _record_end(host, run_id, "error", job, str(exc))
+        out.error(str(exc))
+        return exc.exit_code if exc.exit_code != EXIT_LOCKED else EXIT_FAILURES
+    except KeyboardInterrupt:
+        _record_end(host, run_id, "error", job, "interrupted")
+        out.error("interrupted; the chunk in progress was rolled back")
+        return EXIT_FAILURES
+    except Exception as exc:
+        _record_end(host, run_id, "error", job, f"{type(exc).__name__}: {exc}")
+        out.error(f"{type(exc).__name__}: {exc} (run #{run_id}; details follow)")
+        out.details(traceback.format_exc())
+        return EXIT_FAILURES
+    status = "failed" if job.failures else "done"
+    summary = "; ".join(job.failures[:20] + job.messages[:20])
+    _record_end(host, run_id, status, job, summary)
+    elapsed = time.monotonic() - started
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(job.counters.items())) or "nothing to do"
+    out.info(f"{job.name}: {status} in {elapsed:.1f}s ({counts})" + (" [test mode, rolled back]" if job.test else ""))
+    return EXIT_FAILURES if job.failures else EXIT_OK
 
 
 def recent_runs(host: Host, limit: int = 20, job: str | None = None, status: str | None = None) -> list[dict]:
@@ -282,3 +356,26 @@ def recent_runs(host: Host, limit: int = 20, job: str | None = None, status: str
         except ValueError:
             row["counters"] = {}
     return rows
+
+
+def run_detail(host: Host, run_id: int) -> dict | None:
+    """One run record with its output and exit code (None: no such run). A run from before the host
+    kept output, or one still running, has ``output`` empty and ``exit_code`` None."""
+    query = (
+        select(job_runs, job_output.c.exit_code, job_output.c.truncated, job_output.c.output)
+        .select_from(job_runs.outerjoin(job_output, job_output.c.run_id == job_runs.c.id))
+        .where(job_runs.c.id == run_id)
+    )
+    with host.engine.connect() as conn:
+        if not inspect(conn).has_table(job_output.name):
+            query = select(job_runs).where(job_runs.c.id == run_id)
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    run = {"exit_code": None, "truncated": 0, "output": ""} | dict(row)
+    run["output"] = run["output"] or ""
+    try:
+        run["counters"] = json.loads(run["counters"] or "{}")
+    except ValueError:
+        run["counters"] = {}
+    return run

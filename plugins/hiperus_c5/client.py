@@ -11,8 +11,17 @@ Why it is shaped like this (spec §2, §7):
 * The platform limits request rates per reseller account, across every process using it. The
   :class:`Throttle` is consulted before each request; :class:`FileThrottle` shares a sliding window
   through an ``fcntl``-locked state file, like the PHP plugin's ``session/lock``.
-* SOAP calls are idempotent enough to repeat, so HTTP-level retries include POST; a body cut short or a
-  connection reset mid-body is retried once more here, and a CDR stream resumes from its offset.
+* Reads are safe to repeat, so their HTTP-level retries include POST; a body cut short or a connection
+  reset mid-body is retried once more here, and a CDR stream resumes from its offset.
+* Writes (:data:`WRITE_ACTIONS`) are never repeated blindly: they go out once on a session that does
+  not retry POST, and when the outcome is unclear (a timeout, a reset, a 5xx page from a proxy) the
+  client asks the platform whether the change happened. A create (account, terminal, number) is looked
+  up by what makes it unique (the terminal's SIP username, the number, the new account of that name)
+  and its id returned if it is there; it is sent again only when the platform shows it is not. Saves
+  overwrite every field with the same values, so repeating one cannot duplicate anything.
+* One call, its retries, re-login and rate-limit waits included, stays inside the host's retry budget
+  (:mod:`lmsplugins.http`, ``lmsplugins.http_retry_budget``), so a silent platform fails a job in
+  minutes.
 * Passwords and the session id never appear in a message: :meth:`HiperusClient._redact` scrubs them
   from anything the platform echoes back.
 """
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import dataclasses
 import fcntl
 import logging
 import os
@@ -37,7 +47,7 @@ from typing import Any, Protocol
 import requests
 
 from lmsplugins.errors import ProviderError
-from lmsplugins.http import HttpPolicy, make_session
+from lmsplugins.http import HttpPolicy, RetryBudget, call_budget, make_session
 
 from . import soap
 
@@ -46,6 +56,11 @@ log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://backend.hiperus.pl:8080/hiperusapi.php"
 REALM = "PLATFORM_MNGM"
 CALLTYPES = ("incoming", "outgoing", "disa", "forwarded", "internal", "vpbx")
+WRITE_ACTIONS = frozenset({
+    "AddCustomer", "SaveCustomerData", "DelCustomer", "AddTerminal", "SaveTerminalData", "DelTerminal",
+    "AddExtension", "SaveExtensionData", "DelExtension",
+})
+"""Actions that create or change something on the platform: sent once, never retried blindly."""
 
 Record = dict[str, Any]
 """One platform row, keys as on the wire, values as decoded (mostly PostgreSQL-style text)."""
@@ -94,6 +109,10 @@ class HiperusTransportError(HiperusError):
 
 class HiperusProtocolError(HiperusError):
     """An answer that is valid SOAP but not the shape the action promises."""
+
+
+class HiperusUnclear(HiperusTransportError):
+    """A write got no clear answer (timeout, reset, a proxy's 5xx): the platform may or may not have done it."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -322,7 +341,9 @@ class HiperusClient:
         self._domain = domain
         self.sessions: SessionStore = session_store if session_store is not None else MemorySessionStore()
         self.throttle: Throttle = throttle if throttle is not None else MemoryThrottle()
-        self.http = make_session(policy or HttpPolicy(retry_post=True))
+        self.policy = policy or HttpPolicy(retry_post=True)
+        self.http = make_session(self.policy)
+        self._http_once = make_session(dataclasses.replace(self.policy, retry_post=False))
         self.call_retries = call_retries
         self.retry_backoff = retry_backoff
         self.rate_limit_wait = rate_limit_wait
@@ -343,31 +364,40 @@ class HiperusClient:
         self.throttle.acquire()
         self.calls_made += 1
         log.debug("Hiperus %s", action)
-        response = self.http.post(self.endpoint, data=body, headers=headers, stream=stream)
+        write = action in WRITE_ACTIONS
+        http = self._http_once if write else self.http
+        response = http.post(self.endpoint, data=body, headers=headers, stream=stream)
         if response.status_code >= 400 and not _looks_like_soap(response):
             status = response.status_code
             response.close()
-            raise HiperusTransportError(f"Hiperus {action} failed: HTTP {status} from the endpoint", action)
+            error = HiperusUnclear if write else HiperusTransportError
+            raise error(f"Hiperus {action} failed: HTTP {status} from the endpoint", action)
         return response
 
     def _exchange(self, action: str, args: Mapping[str, Any], sessid: str | None) -> Any:
-        """One request, read whole, with call-level retries for cut bodies and resets."""
+        """One request, read whole, with call-level retries for cut bodies and resets (reads only:
+        a write with no clear answer raises :class:`HiperusUnclear` for its caller to check)."""
         attempt = 0
-        while True:
-            try:
-                response = self._post(action, args, sessid, stream=False)
-                return soap.parse_response(response.content)
-            except soap.SoapFault as fault:
-                raise HiperusFault(action, self._redact(fault.faultcode), self._redact(fault.faultstring)) from None
-            except _TRANSIENT as exc:
-                attempt += 1
-                if attempt > self.call_retries:
-                    raise HiperusTransportError(
-                        f"Hiperus {action} failed: {type(exc).__name__}: {self._redact(str(exc))[:300]}", action
-                    ) from None
-                log.warning("Hiperus %s: %s, retrying (%d/%d)", action, type(exc).__name__, attempt,
-                            self.call_retries)
-                self._sleep(self.retry_backoff * attempt)
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                try:
+                    response = self._post(action, args, sessid, stream=False)
+                    return soap.parse_response(response.content)
+                except soap.SoapFault as fault:
+                    raise HiperusFault(action, self._redact(fault.faultcode),
+                                       self._redact(fault.faultstring)) from None
+                except _TRANSIENT as exc:
+                    attempt += 1
+                    what = f"{type(exc).__name__}: {self._redact(str(exc))[:300]}"
+                    if action in WRITE_ACTIONS:
+                        raise HiperusUnclear(f"Hiperus {action}: no clear answer ({what})", action) from None
+                    wait = self.retry_backoff * attempt
+                    if attempt > self.call_retries or not budget.allows(wait):
+                        spent = "" if attempt > self.call_retries else f"; {budget.spent_message()}"
+                        raise HiperusTransportError(f"Hiperus {action} failed: {what}{spent}", action) from None
+                    log.warning("Hiperus %s: %s, retrying (%d/%d)", action, type(exc).__name__, attempt,
+                                self.call_retries)
+                    budget.sleep(wait, self._sleep)
 
     def _check(self, action: str, ret: Any) -> Mapping[str, Any]:
         if not isinstance(ret, Mapping) or "success" not in ret:
@@ -410,21 +440,75 @@ class HiperusClient:
         args = dict(args or {})
         relogged = False
         limited = 0
-        while True:
-            sessid = self._session()
-            try:
-                return self._check(action, self._exchange(action, args, sessid))
-            except HiperusRateLimited:
-                limited += 1
-                if limited > self.call_retries:
-                    raise
-                self._sleep(self.rate_limit_wait)
-            except HiperusCallError:
-                if relogged or action in ("CheckLogin", "Logout") or self._session_alive():
-                    raise
-                log.info("Hiperus session expired, logging in again")
-                self.login()
-                relogged = True
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                sessid = self._session()
+                try:
+                    return self._check(action, self._exchange(action, args, sessid))
+                except HiperusRateLimited:
+                    limited += 1
+                    if limited > self.call_retries or not budget.allows(self.rate_limit_wait):
+                        raise
+                    budget.sleep(self.rate_limit_wait, self._sleep)
+                except HiperusCallError:
+                    if relogged or action in ("CheckLogin", "Logout") or self._session_alive():
+                        raise
+                    log.info("Hiperus session expired, logging in again")
+                    self.login()
+                    relogged = True
+
+    def _create(self, action: str, args: Mapping[str, Any], key: str, find: Callable[[], int | None]) -> int:
+        """A create sent once; after an unclear outcome *find* asks the platform whether it happened.
+
+        Found: its id is returned (nothing is created twice). Certainly not there: sent again, as long as
+        the call's budget and ``call_retries`` allow. The check itself failing: an error that says the
+        outcome is unknown, so nobody repeats it blindly by hand either.
+        """
+        attempt = 0
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                try:
+                    return self._id(action, args, key)
+                except HiperusUnclear as unclear:
+                    try:
+                        found = find()
+                    except HiperusError as exc:
+                        raise HiperusUnclear(
+                            f"Hiperus {action}: no clear answer, and checking whether it was done failed too "
+                            f"({exc}); look on the platform before trying again", action) from None
+                    if found is not None:
+                        log.warning("Hiperus %s: no clear answer, but the platform holds it (id %s)", action, found)
+                        return found
+                    attempt += 1
+                    wait = self.retry_backoff * attempt
+                    if attempt > self.call_retries or not budget.allows(wait):
+                        raise HiperusTransportError(f"{unclear} (checked: not done)", action) from None
+                    log.warning("Hiperus %s: no clear answer and not done; sending it again", action)
+                    budget.sleep(wait, self._sleep)
+
+    def _change(self, action: str, args: Mapping[str, Any], done: Callable[[], bool] | None = None) -> None:
+        """A save or delete sent once; after an unclear outcome it is checked (*done*) or, for a save,
+        repeated: a save overwrites the same fields with the same values, so twice is the same as once."""
+        attempt = 0
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                try:
+                    self.call(action, args)
+                    return
+                except HiperusUnclear:
+                    if done is not None:
+                        try:
+                            if done():
+                                return
+                        except HiperusError as exc:
+                            raise HiperusUnclear(
+                                f"Hiperus {action}: no clear answer, and checking whether it was done failed too "
+                                f"({exc}); look on the platform before trying again", action) from None
+                    attempt += 1
+                    wait = self.retry_backoff * attempt
+                    if not action.startswith("Save") or attempt > self.call_retries or not budget.allows(wait):
+                        raise
+                    budget.sleep(wait, self._sleep)
 
     def _rows(self, action: str, args: Mapping[str, Any] | None = None) -> list[Record]:
         ret = self.call(action, args)
@@ -492,15 +576,41 @@ class HiperusClient:
         """``AddCustomer``: create an account (``name`` is required) and return its platform id."""
         if not fields.get("name"):
             raise ValueError("AddCustomer needs a name")
-        return self._id("AddCustomer", fields, "id")
+        name = str(fields["name"])
+        ext = fields.get("ext_billing_id")
+        before = self._accounts_named(name, ext)
+
+        def find() -> int | None:
+            new = self._accounts_named(name, ext) - before
+            if len(new) > 1:
+                raise HiperusProtocolError(f"{len(new)} new accounts named {name!r} appeared", "AddCustomer")
+            return new.pop() if new else None
+
+        return self._create("AddCustomer", fields, "id", find)
+
+    def _accounts_named(self, name: str, ext_billing_id: Any) -> set[int]:
+        """Ids of the accounts called exactly *name* (and linked to *ext_billing_id*, when given)."""
+        ext = "" if ext_billing_id in (None, "") else str(ext_billing_id)
+        return {
+            int(row["id"])
+            for row in self.get_customer_list(query=name)
+            if row.get("name") == name and (not ext or str(row.get("ext_billing_id") or "") == ext)
+            and str(row.get("id") or "").isdigit()
+        }
 
     def save_customer_data(self, id_customer: int, fields: Mapping[str, Any]) -> None:
         """``SaveCustomerData``: overwrite the account's fields with *fields*."""
-        self.call("SaveCustomerData", {**fields, "id_customer": id_customer})
+        self._change("SaveCustomerData", {**fields, "id_customer": id_customer})
 
     def del_customer(self, id_customer: int) -> None:
         """``DelCustomer``: delete the account; the platform frees its terminals and numbers."""
-        self.call("DelCustomer", {"id_customer": id_customer})
+        def done() -> bool:
+            try:
+                return self.get_customer_data(id_customer) is None
+            except HiperusCallError:
+                return True
+
+        self._change("DelCustomer", {"id_customer": id_customer}, done)
 
     # -- terminals ---------------------------------------------------------------------------------
 
@@ -542,16 +652,23 @@ class HiperusClient:
             "id_terminal_location": id_terminal_location,
         }
         args.update({k: v for k, v in optional.items() if v is not None})
-        return self._id("AddTerminal", args, "id_terminal")
+
+        def find() -> int | None:
+            for row in self.get_terminal_list(id_customer):
+                if row.get("username") == username and str(row.get("id") or "").isdigit():
+                    return int(row["id"])
+            return None
+
+        return self._create("AddTerminal", args, "id_terminal", find)
 
     def save_terminal_data(self, id_terminal: int, fields: Mapping[str, Any]) -> None:
         """``SaveTerminalData``: overwrite the terminal's fields (dates normalised to ``YYYY-MM-DD``)."""
         args = {k: (_wire_date(v) if k in ("subscription_from", "subscription_to") else v) for k, v in fields.items()}
-        self.call("SaveTerminalData", {**args, "id_terminal": id_terminal})
+        self._change("SaveTerminalData", {**args, "id_terminal": id_terminal})
 
     def del_terminal(self, id_terminal: int) -> None:
         """``DelTerminal``."""
-        self.call("DelTerminal", {"id_terminal": id_terminal})
+        self._change("DelTerminal", {"id_terminal": id_terminal})
 
     # -- numbers -----------------------------------------------------------------------------------
 
@@ -610,15 +727,28 @@ class HiperusClient:
             args["disa_enabled"] = disa_enabled
         if voicemail_enabled is not None:
             args["voicemail_enabled"] = voicemail_enabled
-        return self._id("AddExtension", args, "id_extension")
+
+        def find() -> int | None:
+            for row in self.get_extension_list(id_customer):
+                if str(row.get("number") or "") == number and str(row.get("id") or "").isdigit():
+                    return int(row["id"])
+            return None
+
+        return self._create("AddExtension", args, "id_extension", find)
 
     def save_extension_data(self, id_extension: int, fields: Mapping[str, Any]) -> None:
         """``SaveExtensionData``: extension, country_code, number, is_main, disa_enabled, clir, ..."""
-        self.call("SaveExtensionData", {**fields, "id_extension": id_extension})
+        self._change("SaveExtensionData", {**fields, "id_extension": id_extension})
 
     def del_extension(self, id_extension: int) -> None:
         """``DelExtension``."""
-        self.call("DelExtension", {"id_extension": id_extension})
+        def done() -> bool:
+            try:
+                return self.get_extension_data(id_extension) is None
+            except HiperusCallError:
+                return True
+
+        self._change("DelExtension", {"id_extension": id_extension}, done)
 
     def get_first_free_platform_number(self, sn: str | None = None) -> FreeNumber | None:
         """``GetFirstFreePlatformNumber`` in numbering zone *sn* (None = any); None when all are taken."""
@@ -710,6 +840,7 @@ class HiperusClient:
         failures = 0
         relogged = False
         limited = 0
+        budget = RetryBudget(self.policy.budget_seconds())
         while True:
             current = dict(args)
             if delivered:
@@ -719,33 +850,39 @@ class HiperusClient:
                     if current["limit"] <= 0:
                         return
             try:
-                for record in self._stream_once(action, current, self._session()):
+                for record in self._stream_once(action, current, self._session(), budget):
                     delivered += 1
                     yield record
                 return
             except _Truncated as cut:
                 failures += 1
-                if failures > self.call_retries:
+                if cut.rows:
+                    budget = RetryBudget(self.policy.budget_seconds())
+                wait = self.retry_backoff * failures
+                if failures > self.call_retries or not budget.allows(wait):
+                    spent = "" if failures > self.call_retries else f"; {budget.spent_message()}"
                     raise HiperusTransportError(
                         f"Hiperus {action} failed: the answer broke off after {delivered} records "
-                        f"({type(cut.cause).__name__})", action) from None
+                        f"({type(cut.cause).__name__}){spent}", action) from None
                 log.warning("Hiperus %s broke off after %d records, resuming", action, delivered)
-                self._sleep(self.retry_backoff * failures)
+                budget.sleep(wait, self._sleep)
             except HiperusRateLimited:
                 limited += 1
-                if limited > self.call_retries:
+                if limited > self.call_retries or not budget.allows(self.rate_limit_wait):
                     raise
-                self._sleep(self.rate_limit_wait)
+                budget.sleep(self.rate_limit_wait, self._sleep)
             except HiperusCallError:
                 if relogged or delivered or self._session_alive():
                     raise
                 self.login()
                 relogged = True
 
-    def _stream_once(self, action: str, args: Mapping[str, Any], sessid: str) -> Iterator[Record]:
+    def _stream_once(self, action: str, args: Mapping[str, Any], sessid: str,
+                     budget: RetryBudget | None = None) -> Iterator[Record]:
         rows = 0
         try:
-            response = self._post(action, args, sessid, stream=True)
+            with call_budget(budget=budget):
+                response = self._post(action, args, sessid, stream=True)
         except _TRANSIENT as exc:
             raise _Truncated(0, exc) from None
         try:

@@ -124,6 +124,15 @@ class Faults:
     expire_session: bool = False
     fail_action: dict[str, str] = field(default_factory=dict)
     """Action name -> error_message: answer that action ``success=false`` until removed."""
+    lose_answer: dict[str, int] = field(default_factory=dict)
+    """Action name -> N: the next N of that action are DONE, but the answer is lost: held back for
+    ``lose_answer_delay`` seconds (the client times out), or with 0 the connection is reset."""
+    lose_answer_delay: float = 0.0
+    http_429: int = 0
+    """Answer the next N requests with HTTP 429 and ``Retry-After: retry_after`` (a proxy in front)."""
+    retry_after: int = 1
+    malformed: int = 0
+    """Answer the next N requests with HTTP 200 and a body that is not XML at all."""
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -728,6 +737,15 @@ class HiperusSimulator:
                 faults.http_5xx -= 1
                 self.stats["injected_5xx"] += 1
                 return Response("<html><body>503 Service Unavailable</body></html>", 503, content_type="text/html")
+            if faults.http_429 > 0:
+                faults.http_429 -= 1
+                self.stats["injected_429"] += 1
+                return Response("Too Many Requests", 429, {"Retry-After": str(faults.retry_after)},
+                                content_type="text/plain")
+            if faults.malformed > 0:
+                faults.malformed -= 1
+                self.stats["injected_malformed"] += 1
+                return self._xml(b"<html><body>Fatal error: Allowed memory size exhausted")
         try:
             envelope = soap.parse_request(request.get_data())
         except soap.SoapError:
@@ -775,7 +793,13 @@ class HiperusSimulator:
                 rows = handler(args)
             except _Refused as exc:
                 return self._maybe_cut(self._refuse(str(exc)))
-            return self._maybe_cut(self._answer(soap.Struct(success=True, result_set=rows)))
+            body = self._answer(soap.Struct(success=True, result_set=rows))
+            if faults.lose_answer.get(str(action), 0) > 0:
+                faults.lose_answer[str(action)] -= 1
+                self.stats[f"lost_answer:{action}"] += 1
+                delay = faults.lose_answer_delay
+                return self._xml(_late(body, delay) if delay else _broken(b""))
+            return self._maybe_cut(body)
 
     def _over_limit(self) -> bool:
         if self.faults.rate_limit > 0:
@@ -1029,6 +1053,12 @@ class HiperusSimulator:
 def _broken(body: bytes) -> Iterator[bytes]:
     yield body
     raise ConnectionAbortedError("injected connection reset")
+
+
+def _late(body: bytes, delay: float) -> Iterator[bytes]:
+    """The answer after *delay* seconds (sent outside the simulator's lock, so others are served)."""
+    time.sleep(delay)
+    yield body
 
 
 def make_app(

@@ -13,7 +13,9 @@ Why it is shaped like this:
   so a wrong account can never loop.
 * Transient faults (connection errors, 429 with ``Retry-After``, 5xx) are retried by the shared
   :func:`lmsplugins.http.make_session` policy for GETs; the login POST is retried here (it is safe to
-  repeat), the price-list upload is not (repeating an import is the operator's decision).
+  repeat), the price-list upload is not (repeating an import is the operator's decision). One call
+  (its login, re-login, retries and ``Retry-After`` waits) stays inside the host's retry budget
+  (``lmsplugins.http_retry_budget``), so a silent service fails a job in minutes.
 * Lists may come as ``[count, rows]`` or as a bare list (§4 "Envelopes"); the envelope is recognised by
   its shape (a number, then a list), never by "has two elements", which misread bare lists of two.
   Anything else is a :class:`MetroportProtocolError` naming the call and quoting what came back.
@@ -52,7 +54,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from lmsplugins.errors import ConfigError, ProviderError
-from lmsplugins.http import TRANSIENT_STATUSES, HttpPolicy, make_session
+from lmsplugins.http import TRANSIENT_STATUSES, HttpPolicy, RetryBudget, call_budget, make_session
 
 log = logging.getLogger(__name__)
 
@@ -1011,17 +1013,20 @@ class MetroportMVNOClient:
         call = "login"
         self._cookies.clear()
         attempt = 0
-        while True:
-            response = self._send(call, "POST", LOGIN_PATH, json={"login": self._login, "password": self._password},
-                                  headers={"Content-Type": "application/json; charset=utf-8"})
-            if response.status_code in TRANSIENT_STATUSES and attempt < self.policy.retries:
-                wait = self._retry_after(response, attempt)
-                response.close()
-                attempt += 1
-                log.warning("Metroport login: HTTP %d, retrying in %.1f s", response.status_code, wait)
-                self._sleep(wait)
-                continue
-            break
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                response = self._send(call, "POST", LOGIN_PATH,
+                                      json={"login": self._login, "password": self._password},
+                                      headers={"Content-Type": "application/json; charset=utf-8"})
+                if response.status_code in TRANSIENT_STATUSES and attempt < self.policy.retries:
+                    wait = self._retry_after(response, attempt)
+                    if budget.allows(wait):
+                        response.close()
+                        attempt += 1
+                        log.warning("Metroport login: HTTP %d, retrying in %.1f s", response.status_code, wait)
+                        budget.sleep(wait, self._sleep)
+                        continue
+                break
         if response.status_code in (401, 403):
             response.close()
             self._cookies.clear()
@@ -1040,7 +1045,12 @@ class MetroportMVNOClient:
         self.logins += 1
 
     def _request(self, call: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send with the session cookie; log in first if needed, and again once if the session is refused."""
+        """Send with the session cookie; log in first if needed, and again once if the session is refused.
+        The login, the re-login and the request share one retry budget."""
+        with call_budget(self.policy.budget_seconds()):
+            return self._request_once(call, method, path, **kwargs)
+
+    def _request_once(self, call: str, method: str, path: str, **kwargs: Any) -> requests.Response:
         if not self._cookies:
             self.login()
         relogged = False
@@ -1065,24 +1075,26 @@ class MetroportMVNOClient:
     def _rows(self, call: str, path: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
         """A whole list answer (small lists: users, mobiles, traffic types), retried if the body breaks."""
         failures = 0
-        while True:
-            response = self._request(call, "GET", path, params=params)
-            try:
-                if response.status_code == 204:
-                    return []
-                return list(iter_rows(_JsonStream([response.content])))
-            except _BROKEN_BODY as exc:
-                failures += 1
-                if failures > self.call_retries:
-                    raise MetroportProtocolError(
-                        f"Metroport {call}: the answer broke off or is cut short ({self._excerpt(str(exc))}) "
-                        f"after {failures} attempts", call) from None
-                log.warning("Metroport %s: broken answer, retrying (%d/%d)", call, failures, self.call_retries)
-                self._sleep(min(self.policy.backoff * failures, self.policy.backoff_max))
-            except _Malformed as exc:
-                raise self._malformed(call, exc) from None
-            finally:
-                response.close()
+        with call_budget(self.policy.budget_seconds()) as budget:
+            while True:
+                response = self._request(call, "GET", path, params=params)
+                try:
+                    if response.status_code == 204:
+                        return []
+                    return list(iter_rows(_JsonStream([response.content])))
+                except _BROKEN_BODY as exc:
+                    failures += 1
+                    wait = min(self.policy.backoff * failures, self.policy.backoff_max)
+                    if failures > self.call_retries or not budget.allows(wait):
+                        raise MetroportProtocolError(
+                            f"Metroport {call}: the answer broke off or is cut short ({self._excerpt(str(exc))}) "
+                            f"after {failures} attempts", call) from None
+                    log.warning("Metroport %s: broken answer, retrying (%d/%d)", call, failures, self.call_retries)
+                    budget.sleep(wait, self._sleep)
+                except _Malformed as exc:
+                    raise self._malformed(call, exc) from None
+                finally:
+                    response.close()
 
     def _malformed(self, call: str, exc: _Malformed) -> MetroportProtocolError:
         received = f"; received: {self._excerpt(exc.excerpt)}" if exc.excerpt else ""
@@ -1193,6 +1205,7 @@ class MetroportMVNOClient:
         failures = 0
         dropped = 0
         ahead: _Prefetch | None = None
+        budget = RetryBudget(self.policy.budget_seconds())
 
         def start_next(rows: list[Mapping[str, Any]]) -> None:
             """Ask for the next page now if this full page's last id is already known to be its highest."""
@@ -1257,12 +1270,15 @@ class MetroportMVNOClient:
                             f"Metroport {call}: the answer broke off and its ids are not ascending, so it cannot be "
                             "resumed without losing records", call) from None
                     failures = 1 if progressed else failures + 1
-                    if failures > self.call_retries:
+                    if progressed:
+                        budget = RetryBudget(self.policy.budget_seconds())
+                    wait = min(self.policy.backoff * failures, self.policy.backoff_max)
+                    if failures > self.call_retries or not budget.allows(wait):
                         raise MetroportProtocolError(
                             f"Metroport {call}: the answer broke off after {delivered} records "
                             f"({self._excerpt(str(exc))}), {failures} times in a row", call) from None
                     log.warning("Metroport %s broke off after %d records; resuming after id %s", call, delivered, last)
-                    self._sleep(min(self.policy.backoff * failures, self.policy.backoff_max))
+                    budget.sleep(wait, self._sleep)
                 except _Malformed as exc:
                     raise self._malformed(call, exc) from None
                 finally:
