@@ -109,6 +109,12 @@ class NotifyAction:
     ``params``: 0 no parameter, 1 exactly one, -1 optional. ``block``/``unblock`` receive the host,
     an open connection (inside the run's transaction), the customer ids and the parameter, and
     return how many services they changed.
+
+    The run itself (channel, ``debug``, ``quiet``, the nodes lms-notify picked, every action's
+    parameter) is ``lmsplugins.notify.current_run()`` while the action runs. In a debug run
+    (``lmsplugins notify -d``) an action is *not called at all* unless it sets ``dry_run=True``,
+    which promises that it reads ``current_run().debug`` and then calls no provider and changes
+    nothing, only reporting what it would do.
     """
 
     name: str
@@ -116,6 +122,7 @@ class NotifyAction:
     unblock: Callable[[Host, Any, Sequence[int], str | None], int]
     params: int = 0
     description: str = ""
+    dry_run: bool = False
 
 
 @dataclass

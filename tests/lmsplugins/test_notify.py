@@ -1,130 +1,103 @@
-"""Block/unblock of debtors as lms-notify does it, with core and plugin actions, on all databases."""
+"""lms-notify's debtor rules (what is already due) and every bad input of ``lmsplugins notify``."""
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from lmsplugins.cli import main
-from lmsplugins.lms.debtors import DebtorQuery, split_debtors
-from lmsplugins.lms.tables import assignments, cash, customers, documents, nodes, tariffs, taxes
-from lmsplugins.testing.databases import install
+from lmsplugins.lms.debtors import DebtorQuery, debtors, parse_groups
+from lmsplugins.lms.tables import addresses, cash, customer_addresses, customers, divisions, documents, nodes
 
 DAY = 86400
 
 
-def _setup(conn, now):
-    tax = conn.execute(taxes.insert().values(value=23, taxed=1, label="23%")).inserted_primary_key[0]
-    tariff = conn.execute(tariffs.insert().values(name="Net", value=50, taxid=tax, period=3)).inserted_primary_key[0]
-    netid = 0
-    if conn.dialect.name != "sqlite":  # the real schema wants every node in a network
-        conn.exec_driver_sql(
-            "INSERT INTO networks (name, address, mask, notes) VALUES ('LAN', 167772160, '255.255.255.0', '')"
-        )
-        netid = conn.exec_driver_sql("SELECT MAX(id) FROM networks").scalar()
-    ids = {}
-    for n, (key, status) in enumerate(
-        (("debtor", 3), ("payer", 3), ("fresh", 3), ("protected", 3), ("was_blocked", 5))
-    ):
-        cid = conn.execute(customers.insert().values(lastname=key.upper(), status=status)).inserted_primary_key[0]
-        ids[key] = cid
-        access = 0 if key == "was_blocked" else 1
-        conn.execute(
-            nodes.insert().values(name=f"n-{key}", ownerid=cid, access=access, netid=netid, ipaddr=167772161 + n)
-        )
-        conn.execute(assignments.insert().values(customerid=cid, tariffid=tariff, invoice=1, period=3))
-    old_doc = conn.execute(
-        documents.insert().values(type=1, number=1, cdate=now - 40 * DAY, paytime=14, customerid=ids["debtor"])
+def _customer(conn, key: str, paytime: int = -1, divisionid=None) -> int:
+    cid = conn.execute(
+        customers.insert().values(lastname=key, status=3, paytime=paytime, divisionid=divisionid)
     ).inserted_primary_key[0]
-    conn.execute(cash.insert().values(time=now - 40 * DAY, type=0, value=-50, customerid=ids["debtor"], docid=old_doc))
-    conn.execute(cash.insert().values(time=now - 40 * DAY, type=0, value=-50, customerid=ids["payer"]))
-    conn.execute(cash.insert().values(time=now - 30 * DAY, type=1, value=50, customerid=ids["payer"]))
-    new_doc = conn.execute(
-        documents.insert().values(type=1, number=2, cdate=now - 3 * DAY, paytime=14, customerid=ids["fresh"])
+    aid = conn.execute(addresses.insert().values(city="X")).inserted_primary_key[0]
+    conn.execute(customer_addresses.insert().values(customer_id=cid, address_id=aid, type=1))
+    return cid
+
+
+def _doc(conn, cid: int, doctype: int, cdate: int, paytime: int, *values: int) -> None:
+    doc = conn.execute(
+        documents.insert().values(type=doctype, number=cid * 10 + doctype, cdate=cdate, paytime=paytime, customerid=cid)
     ).inserted_primary_key[0]
-    conn.execute(cash.insert().values(time=now - 3 * DAY, type=0, value=-50, customerid=ids["fresh"], docid=new_doc))
-    conn.execute(cash.insert().values(time=now - 60 * DAY, type=0, value=-80, customerid=ids["protected"]))
-    conn.execute(customers.update().where(customers.c.id == ids["protected"]).values(cutoffstop=now + 5 * DAY))
-    return ids
+    for value in values:
+        conn.execute(cash.insert().values(time=cdate, type=0, value=value, customerid=cid, docid=doc))
 
 
-def test_debtors_count_only_what_is_due(lms_host):
+def test_what_is_due_follows_lms(sqlite_host):
     now = int(time.time())
-    with lms_host.engine.begin() as conn:
-        ids = _setup(conn, now)
-        debtors, others = split_debtors(conn, DebtorQuery(now=now))
-    assert debtors == {ids["debtor"]: Decimal("-50.00")}
-    assert set(others) == {ids["payer"], ids["fresh"], ids["protected"], ids["was_blocked"]}
-    with lms_host.engine.begin() as conn:
-        debtors, _ = split_debtors(conn, DebtorQuery(now=now + 20 * DAY))
-    assert set(debtors) == {ids["debtor"], ids["fresh"], ids["protected"]}  # cutoffstop has passed too
+    with sqlite_host.engine.begin() as conn:
+        div = conn.execute(divisions.insert().values(name="D", shortname="d", inv_paytime=30)).inserted_primary_key[0]
+        c = {
+            "own_paytime": _customer(conn, "own", paytime=5),  # charge 10 days old, paytime 5: due
+            "division_paytime": _customer(conn, "div", divisionid=div),  # 10 days old, division's 30: not due
+            "global_deadline": _customer(conn, "glob"),  # 10 days old, payments.deadline 7: due
+            "invoice_due": _customer(conn, "inv"),
+            "invoice_not_due": _customer(conn, "inv2"),
+            "cnote_positive": _customer(conn, "cn"),
+        }
+        for key in ("own_paytime", "division_paytime", "global_deadline"):
+            conn.execute(cash.insert().values(time=now - 10 * DAY, type=0, value=-20, customerid=c[key]))
+        _doc(conn, c["invoice_due"], 1, now - 20 * DAY, 14, -30)
+        _doc(conn, c["invoice_not_due"], 1, now - 10 * DAY, 14, -30)
+        # a credit note whose document total is positive counts at once, even with a negative line
+        _doc(conn, c["cnote_positive"], 3, now - DAY, 14, -5, 15)
+        conn.execute(cash.insert().values(time=now - 40 * DAY, type=0, value=-50, customerid=c["cnote_positive"]))
+        mine = list(c.values())
+        found = debtors(conn, DebtorQuery(now=now, deadline=7, customer_ids=mine))
+        grace = debtors(conn, DebtorQuery(now=now, deadline=7, days=10, customer_ids=mine))
+        positive_limit = debtors(conn, DebtorQuery(now=now, deadline=7, limit=1, customer_ids=mine))
+    assert set(found) == {c["own_paytime"], c["global_deadline"], c["invoice_due"], c["cnote_positive"]}
+    assert found[c["cnote_positive"]] == -40
+    assert set(grace) == {c["cnote_positive"]}  # debtors_days is added to every payment term
+    assert positive_limit == {}  # a positive limit flips the test to '>' (nobody is owed money), as coded
 
 
-def _state(host, ids):
-    with host.engine.connect() as conn:
-        access = dict(conn.execute(select(nodes.c.ownerid, nodes.c.access)).all())
-        status = dict(conn.execute(select(customers.c.id, customers.c.status)).all())
-        invoice = dict(conn.execute(select(assignments.c.customerid, assignments.c.invoice)).all())
-    return {k: (access[v], status[v], invoice[v]) for k, v in ids.items()}
+def test_customer_groups_syntax():
+    assert parse_groups("a, b+!c") == [(("A",), ()), (("B",), ("C",))]
+    assert parse_groups("") == []
 
 
-def test_block_then_unblock_with_core_and_plugin_actions(lms_host):
-    install(lms_host, "example")
+BAD = [
+    (["-c", "mail"], "lms-notify's own"),
+    (["-c", "sideways"], "unknown channel 'sideways'"),
+    (["-c", "block", "-t", "invoices"], "lms-notify's own"),
+    (["-c", "block", "-t", "debts"], "unknown"),
+    (["-c", "block", "-s", "nosuch"], "section [nosuch] has no settings"),
+    (["-c", "block", "-s", "bad;name"], "not a section name"),
+    (["-c", "block", "-a", "node-access,(x)"], "malformed"),
+    (["-c", "block", "-a", "node-access(1)"], "takes no parameter"),
+    (["-c", "block", "-a", "customer-group"], "needs a parameter"),
+    (["-c", "block", "-a", "customer-status(sleeping)"], "use one of"),
+    (["-c", "block", "--block-prechecks", "teleport"], "unknown block-precheck 'teleport'"),
+    (["-c", "block", "--customerid", "1,x"], "comma-separated customer numbers"),
+    (["-c", "block", "--division", "nowhere"], "no division has that short name"),
+    (["-c", "block", "--customer-types", "alien"], "invalid customer type 'alien'"),
+    (["-c", "block", "--customer-status", "sleeping"], "customer status 'sleeping' is unknown"),
+    (["apply", "--block", "-a", "node-access", "--customers", "1,a"], "comma-separated customer numbers"),
+    (["apply", "-a", "node-access", "--customers", "1"], "--block or --unblock"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[" ".join(a) for a, _m in BAD])
+def test_bad_input_is_one_line_and_changes_nothing(sqlite_host, args, message):
     now = int(time.time())
-    with lms_host.engine.begin() as conn:
-        ids = _setup(conn, now)
-        conn.exec_driver_sql(
-            f"INSERT INTO example_notes (customerid, greeting, blocked, mtime) VALUES ({ids['debtor']}, 'hi', 0, 0)"
-        )
-    ini = str(lms_host.ini_config.path)
-    runner = CliRunner()
-    result = runner.invoke(
-        main, ["-C", ini, "notify", "-c", "block", "-a", "node-access,customer-status,example-flag", "-d"]
-    )
-    assert result.exit_code == 0, result.output
-    assert _state(lms_host, ids)["debtor"] == (1, 3, 1)  # test mode changed nothing
-    result = runner.invoke(
-        main,
-        [
-            "-C",
-            ini,
-            "notify",
-            "-c",
-            "block",
-            "-a",
-            "node-access,customer-status,assignment-invoice(proforma),example-flag",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    state = _state(lms_host, ids)
-    assert state["debtor"] == (0, 5, 6)
-    assert state["payer"] == (1, 3, 1) and state["protected"] == (1, 3, 1)
-    with lms_host.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT blocked FROM example_notes").scalar() == 1
-    with lms_host.engine.begin() as conn:
-        conn.execute(cash.insert().values(time=now - 1, type=1, value=50, customerid=ids["debtor"]))
-    result = runner.invoke(
-        main, ["-C", ini, "notify", "-c", "unblock", "-a", "node-access,customer-status,assignment-invoice(proforma)"]
-    )
-    assert result.exit_code == 0, result.output
-    state = _state(lms_host, ids)
-    assert state["debtor"] == (1, 3, 1)
-    assert state["was_blocked"] == (1, 3, 1)  # lms-notify unblocks every non-debtor, as coded
-
-
-def test_bad_actions_are_usage_errors(lms_host):
-    ini = str(lms_host.ini_config.path)
-    runner = CliRunner()
-    for actions, message in (
-        ("teleport", "unknown action 'teleport'"),
-        ("customer-status(sleeping)", "use one of"),
-        ("node-access(1)", "takes no parameter"),
-    ):
-        result = runner.invoke(main, ["-C", ini, "notify", "-c", "block", "-a", actions])
-        assert result.exit_code == 2, result.output
-        assert message in result.output
-    result = runner.invoke(main, ["-C", ini, "notify", "-c", "block", "--customerid", "1,x"])
-    assert result.exit_code == 2 and "comma-separated numbers" in result.output
+    with sqlite_host.engine.begin() as conn:
+        cid = _customer(conn, "debtor")
+        conn.execute(cash.insert().values(time=now - 60 * DAY, type=0, value=-50, customerid=cid))
+        conn.execute(nodes.insert().values(name="notify-n1", ownerid=cid, access=1, ipaddr=1))
+    result = CliRunner().invoke(main, ["-C", str(sqlite_host.ini_config.path), "notify", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    with sqlite_host.engine.connect() as conn:
+        assert conn.execute(select(nodes.c.access).where(nodes.c.ownerid == cid)).scalar() == 1
+        assert conn.execute(select(customers.c.status).where(customers.c.id == cid)).scalar() == 3
