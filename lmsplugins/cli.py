@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -222,32 +221,6 @@ def db_upgrade() -> None:
     click.echo(f"{applied} step(s) applied" if applied else "schema is up to date")
 
 
-@main.command("jobs")
-@config_option
-@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
-@click.option("--job", "job_name", default=None, help="Only runs of this job.")
-@click.option("--status", default=None, type=click.Choice(["running", "done", "failed", "error"]))
-def jobs_cmd(limit: int, job_name: str | None, status: str | None) -> None:
-    """List recent job runs with status, counters and message."""
-    from lmsplugins.jobs import recent_runs
-
-    try:
-        runs = recent_runs(get_host(), limit=limit, job=job_name, status=status)
-    except LMSPluginsError as exc:
-        fail(exc)
-        return
-    if not runs:
-        click.echo("no job runs recorded")
-    for run in runs:
-        started = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M:%S")
-        took = f"{run['finished'] - run['started']}s" if run["finished"] else "-"
-        counters = ", ".join(f"{k}={v}" for k, v in sorted(run["counters"].items()))
-        test = " [test]" if run["test"] else ""
-        click.echo(f"#{run['id']:<5} {started} {run['job']:<28} {run['status']:<8} {took:>6}{test}  {counters}")
-        if run["message"]:
-            click.echo(f"       {run['message'][:300]}")
-
-
 @main.command("serve")
 @config_option
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -284,8 +257,10 @@ def demo_cmd(data_dir: str, no_serve: bool, port: int, fresh: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
+    from lmsplugins.jobs_cli import jobs_group
     from lmsplugins.notify import notify_cmd
 
+    main.add_command(jobs_group)
     main.add_command(notify_cmd)
 
 

@@ -1,4 +1,4 @@
-"""The host's own tables: job run records and a small key/value state shared by processes.
+"""The host's own tables: job run records (with their output) and a small key/value state shared by processes.
 
 Created by the host's migration (``lmsplugins/sql``, dbinfo key ``dbversion_LMSPluginsHost``). The
 state table holds things that must outlive a process and be shared by cron and web, such as a
@@ -40,7 +40,17 @@ state = Table(
     Column("mtime", BigInteger, nullable=False),
 )
 
-HOST_TABLES = (job_runs, state)
+job_output = Table(
+    "lmsplugins_job_output",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=False),
+    Column("exit_code", SmallInteger),
+    Column("truncated", SmallInteger, nullable=False),
+    Column("output", Text, nullable=False),
+)
+"""What a run printed (its last part) and its exit code, one row per run, read only by the detail page."""
+
+HOST_TABLES = (job_runs, state, job_output)
 
 
 def get_value(conn: Connection, name: str) -> str | None:

@@ -1,0 +1,11 @@
+-- What a job run printed (the last part, bounded by the job runner), and its exit code, for the job detail
+-- page (the command line, secrets masked, stays in lmsplugins_job_runs.argv). A table of its own, one row per run, so the job
+-- list and the monitoring queries never read the output. mediumtext: the bound is in characters,
+-- and 64 Ki characters of UTF-8 can exceed text's 64 KiB.
+CREATE TABLE IF NOT EXISTS lmsplugins_job_output (
+    run_id int(11) NOT NULL,
+    exit_code smallint DEFAULT NULL,
+    truncated smallint NOT NULL DEFAULT 0,
+    output mediumtext NOT NULL,
+    PRIMARY KEY (run_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
