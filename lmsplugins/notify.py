@@ -146,8 +146,17 @@ def parse_actions(
 
 
 def parse_ids(text: str | None, flag: str) -> list[int] | None:
+    """Comma-separated ids, or ``@FILE`` holding them (the bridge's way past the argv length limit)."""
     if text is None or not text.strip():
         return None
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="ascii") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{flag} {text!r}: cannot read the file ({exc})") from None
+        if not text.strip():
+            return []
     try:
         return [int(x) for x in re.split(r"[,\s]+", text.strip()) if x]
     except ValueError:
@@ -397,8 +406,8 @@ def notify_cmd(ctx: click.Context, **opts: Any) -> None:
 @click.option("--block", "channel", flag_value="block", help="Run the actions' block side.")
 @click.option("--unblock", "channel", flag_value="unblock", help="Run the actions' unblock side.")
 @click.option("-a", "--actions", required=True, help="Comma-separated actions, name or name(param).")
-@click.option("--customers", "customer_list", required=True, help="Comma-separated customer ids (LMS's choice).")
-@click.option("--nodes", "node_list", default=None, help="Comma-separated node ids (default: the customers' nodes).")
+@click.option("--customers", "customer_list", required=True, help="Customer ids, comma-separated or @FILE.")
+@click.option("--nodes", "node_list", default=None, help="Node ids, comma-separated or @FILE (default: all theirs).")
 @click.option("--strict", is_flag=True, help="An unknown action is an error, not a warning.")
 @click.option("-d", "--debug", "debug", is_flag=True, help="Change nothing, call no provider; print.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
