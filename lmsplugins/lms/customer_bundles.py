@@ -1,0 +1,183 @@
+"""Whole customers for the APIs that export a customer base (UserSide's ``get_user_list``, feeds).
+
+An export of 100,000 customers must neither ask the database once per customer nor hold the base in
+memory. Customers are read in chunks by id (keyset: ``id > last ORDER BY id LIMIT n``); for each chunk
+one query per related table fetches the rows of the chunk's id range (``customerid BETWEEN first AND
+last``, an index range on every table that has one), and the chunk's :class:`CustomerBundle` objects
+are handed out before the next chunk is read. So the number of queries is a constant per chunk
+(eight), memory is one chunk, and no server-side cursor stays open while other queries run (MySQL's
+drivers cannot interleave them).
+
+Deleted customers are never read. Rows of deleted customers inside an id range are dropped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.engine import Connection
+
+from lmsplugins.lms.addresses import address_columns, building_join
+from lmsplugins.lms.tables import (
+    addresses,
+    assignments,
+    customer_addresses,
+    customerassignments,
+    customerbalances,
+    customercontacts,
+    customers,
+    documents,
+    nodes,
+    tariffs,
+)
+from lmsplugins.lms.tables_location import location_buildings, stats
+from lmsplugins.lms.tables_network import macs
+
+DOC_CONTRACT = -1
+CUSTOMER_FIELDS = ("ten", "ssn", "regon", "rbe", "icn", "info", "altname")
+"""Customer columns an export may pass on as extra data (UserSide's additional data)."""
+
+
+@dataclass
+class CustomerBundle:
+    """One customer and its related rows, as read for an export."""
+
+    customer: Any
+    addresses: list[Any] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
+    nodes: list[Any] = field(default_factory=list)
+    assignments: list[Any] = field(default_factory=list)
+    contracts: list[Any] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+    traffic: tuple[int, int] = (0, 0)
+
+
+def _customers_query(after: int, limit: int, only: int | None) -> Select:
+    c, b = customers, customerbalances
+    query = (
+        select(
+            c.c.id,
+            c.c.lastname,
+            c.c.name,
+            c.c.type,
+            c.c.status,
+            c.c.notes,
+            c.c.creationdate,
+            *(c.c[name] for name in CUSTOMER_FIELDS),
+            func.coalesce(b.c.balance, 0).label("balance"),
+        )
+        .select_from(c.outerjoin(b, b.c.customerid == c.c.id))
+        .where(c.c.deleted == 0, c.c.id > after)
+        .order_by(c.c.id)
+        .limit(limit)
+    )
+    if only is not None:
+        query = query.where(c.c.id == only)
+    return query
+
+
+def _grouped(conn: Connection, query: Select, key: str = "customerid") -> dict[int, list[Any]]:
+    result: dict[int, list[Any]] = defaultdict(list)
+    for row in conn.execute(query):
+        result[row._mapping[key]].append(row)
+    return result
+
+
+def _queries(lo: int, hi: int, address_types: Sequence[int], now: int, month_start: int) -> dict[str, Select]:
+    a, ca, b = addresses, customer_addresses, location_buildings
+    n, m, s, t, d, g, cc = nodes, macs, assignments, tariffs, documents, customerassignments, customercontacts
+    return {
+        "addresses": select(ca.c.customer_id.label("customerid"), ca.c.type, *address_columns())
+        .select_from(ca.join(a, a.c.id == ca.c.address_id).outerjoin(b, building_join()))
+        .where(ca.c.customer_id.between(lo, hi), ca.c.type.in_(list(address_types)))
+        .order_by(ca.c.customer_id, ca.c.type.desc(), a.c.id, b.c.id),
+        "contacts": select(cc.c.customerid, cc.c.name, cc.c.contact, cc.c.type)
+        .where(cc.c.customerid.between(lo, hi))
+        .order_by(cc.c.customerid, cc.c.id),
+        "nodes": select(
+            n.c.ownerid.label("customerid"),
+            n.c.id,
+            n.c.name,
+            n.c.login,
+            n.c.passwd,
+            n.c.ipaddr,
+            n.c.access,
+            n.c.warning,
+            n.c.lastonline,
+            m.c.mac,
+        )
+        .select_from(n.outerjoin(m, m.c.nodeid == n.c.id))
+        .where(n.c.ownerid.between(lo, hi))
+        .order_by(n.c.ownerid, n.c.id, m.c.id),
+        "assignments": select(
+            s.c.customerid,
+            s.c.id,
+            s.c.tariffid,
+            s.c.liabilityid,
+            s.c.datefrom,
+            s.c.dateto,
+            s.c.suspended,
+            s.c.pdiscount,
+            s.c.vdiscount,
+            t.c.type.label("tariff_type"),
+            t.c.value.label("tariff_value"),
+            t.c.name.label("tariff_name"),
+        )
+        .select_from(s.outerjoin(t, t.c.id == s.c.tariffid))
+        .where(s.c.customerid.between(lo, hi), s.c.commited == 1)
+        .order_by(s.c.customerid, s.c.datefrom, s.c.id),
+        "contracts": select(d.c.customerid, d.c.id, d.c.number, d.c.fullnumber, d.c.cdate)
+        .where(d.c.customerid.between(lo, hi), d.c.type == DOC_CONTRACT)
+        .order_by(d.c.customerid, d.c.cdate, d.c.id),
+        "groups": select(g.c.customerid, g.c.customergroupid)
+        .where(g.c.customerid.between(lo, hi), or_(g.c.enddate == 0, g.c.enddate > now), g.c.startdate <= now)
+        .order_by(g.c.customerid, g.c.customergroupid),
+        "traffic": select(
+            n.c.ownerid.label("customerid"),
+            func.coalesce(func.sum(stats.c.upload), 0).label("up"),
+            func.coalesce(func.sum(stats.c.download), 0).label("down"),
+        )
+        .select_from(stats.join(n, n.c.id == stats.c.nodeid))
+        .where(n.c.ownerid.between(lo, hi), stats.c.dt >= month_start)
+        .group_by(n.c.ownerid),
+    }
+
+
+def iter_customers(
+    conn: Connection,
+    *,
+    address_types: Iterable[int],
+    now: int,
+    month_start: int,
+    chunk_size: int = 2000,
+    customer_id: int | None = None,
+) -> Iterator[CustomerBundle]:
+    """Non-deleted customers in id order (or the one *customer_id*), each with its related rows."""
+    types = list(address_types)
+    after = 0
+    while True:
+        chunk = conn.execute(_customers_query(after, chunk_size, customer_id)).all()
+        if not chunk:
+            return
+        lo, hi = chunk[0].id, chunk[-1].id
+        related = {name: _grouped(conn, q) for name, q in _queries(lo, hi, types, now, month_start).items()}
+        for row in chunk:
+            cid = row.id
+            traffic = related["traffic"].get(cid)
+            yield CustomerBundle(
+                customer=row,
+                addresses=related["addresses"].get(cid, []),
+                contacts=related["contacts"].get(cid, []),
+                nodes=related["nodes"].get(cid, []),
+                assignments=related["assignments"].get(cid, []),
+                contracts=related["contracts"].get(cid, []),
+                groups=[r.customergroupid for r in related["groups"].get(cid, [])],
+                traffic=(int(traffic[0].up), int(traffic[0].down)) if traffic else (0, 0),
+            )
+        if len(chunk) < chunk_size or customer_id is not None:
+            return
+        after = hi

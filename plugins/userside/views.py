@@ -1,0 +1,74 @@
+"""The UserSide web part: the universal API at ``/userside/api`` and the plugin's admin page.
+
+The API is a machine endpoint (:func:`lmsplugins.web.machine.machine_endpoint`): the key from
+``userside.api_key`` in constant time, the optional allow-list ``userside.allowed_hosts``, no LMS login,
+no cookie, the key masked in logs, each request recorded for the admin page. A refused key is a bare
+403. Every other refusal (missing or unknown ``request``, a bad ``customer_id``, a write while
+write-back is off, a bad amount) is 400 with ``{"result":"error","error":"..."}`` (spec §7.2), and a
+write that fails changes nothing (it runs in one transaction).
+
+Reads of a whole list run in one REPEATABLE READ transaction on PostgreSQL and MariaDB, so the chunks
+of ``get_user_list`` see one snapshot of the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from lmsplugins.web.context import current_host
+from lmsplugins.web.machine import Denied, client_address, json_document, machine_endpoint
+
+from . import api
+from .admin import register_admin
+from .plugin import ALLOWED, API_KEY, plugin
+
+blueprint = Blueprint("userside", __name__, template_folder="templates", url_prefix="/userside")
+
+
+def error_response(status: int, message: str) -> Response:
+    response = jsonify(result="error", error=message)
+    response.status_code = status
+    return response
+
+
+@blueprint.route("/api")
+@machine_endpoint("userside", API_KEY, ALLOWED, error_response)
+def universal_api() -> Any:
+    host = current_host()
+    settings = host.plugin_settings(plugin)
+    name = (request.args.get("request") or "").strip()
+    if not name:
+        raise Denied(400, "request is missing")
+    writeback = bool(settings["userside.writeback"])
+    served = api.methods(writeback)
+    if name not in served:
+        if name in api.WRITE_NAMES:
+            raise Denied(400, f"{name}: write-back is disabled (setting userside.writeback)")
+        raise Denied(400, f"unknown request {name[:60]!r}")
+    method = served[name][1]
+    args: dict[str, str] = dict(request.args.items())
+    args["_address"] = client_address()
+    engine = host.engine
+    if name in api.WRITE_NAMES:
+        with engine.begin() as conn:
+            answer = _call(method, api.Context(conn, settings, args, api.now()))
+            return json_document(list(answer.chunks), answer.rows)
+    if engine.dialect.name != "sqlite":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as conn:
+        answer = _call(method, api.Context(conn, settings, args, api.now()))
+        response = json_document(answer.chunks, answer.rows)
+        conn.rollback()
+    return response
+
+
+def _call(method: api.Method, ctx: api.Context) -> api.Answer:
+    try:
+        return method(ctx)
+    except api.ApiError as exc:
+        raise Denied(400, str(exc)) from None
+
+
+register_admin(blueprint)
