@@ -115,6 +115,10 @@ class PluginGroup(click.Group):
                     callback=lambda e=exc: fail(LMSPluginsError(f"plugin CLI failed to load: {e}")),
                 )
             group.name = plugin.command_name
+            if plugin.connection_test is not None and isinstance(group, click.Group) and "check" not in group.commands:
+                from lmsplugins.conntest import check_command
+
+                group.add_command(check_command(plugin))
             cache[plugin.command_name] = (plugin, group)
         return cache
 

@@ -141,3 +141,32 @@ def known_jobs(host: Host) -> list[str]:
         if not inspect(conn).has_table(job_runs.name):
             return []
         return sorted(conn.execute(select(job_runs.c.job).distinct()).scalars())
+
+
+@dataclass(frozen=True)
+class CounterReading:
+    """Counters of the latest finished run of a job that reported one of the counters asked for."""
+
+    run_id: int
+    started: int
+    counters: dict[str, int]
+
+    def total(self, *names: str) -> int:
+        return sum(self.counters.get(name, 0) for name in names)
+
+
+def last_counters(conn: Connection, job: str, *names: str, scan: int = 50) -> CounterReading | None:
+    """For attention items that come from what a job counted (e.g. users a sync could not bind): the
+    newest finished non-test run of *job* among its last *scan* that reported any of *names*."""
+    t = job_runs.c
+    rows = conn.execute(
+        select(t.id, t.started, t.counters)
+        .where(t.job == job, t.test == 0, t.status != "running")
+        .order_by(t.id.desc())
+        .limit(scan)
+    ).all()
+    for row in rows:
+        counters = _parse_counters(row.counters)
+        if any(name in counters for name in names):
+            return CounterReading(row.id, row.started, counters)
+    return None

@@ -12,7 +12,7 @@ or through an entry point in group ``lmsplugins.plugins`` pointing at that objec
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
     from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
 
     from lmsplugins.host import Host
 
@@ -125,6 +126,36 @@ class NotifyAction:
     dry_run: bool = False
 
 
+@dataclass(frozen=True)
+class AttentionItem:
+    """Something on the start page that needs a human: what, how many, and where to act on it.
+
+    Link with *endpoint* (and *params*) for a page of the panels, or with a ready *url*. ``severity``:
+    ``info``, ``warning`` or ``error``. ``permission`` as in :class:`MenuEntry`: users without it do
+    not see the item.
+    """
+
+    title: str
+    count: int
+    endpoint: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    severity: Literal["info", "warning", "error"] = "warning"
+    permission: str | tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    """One step of a connection test that worked (or, with ``ok=False``, did not), said for people.
+
+    Never put a secret in ``what`` or ``detail``; the host masks every secret setting's value anyway.
+    """
+
+    what: str
+    ok: bool = True
+    detail: str = ""
+
+
 @dataclass
 class Plugin:
     """A plugin's declaration. Only ``name``, ``title``, ``lms_class`` and ``version`` are required."""
@@ -146,6 +177,15 @@ class Plugin:
     simulator: Callable[..., Any] | None = None
     demo: Callable[[DemoContext], None] | None = None
     checks: Callable[[Host], list[str]] | None = None
+    attention: Callable[[Host, Connection], list[AttentionItem]] | None = None
+    """Start page: what of this plugin needs a human (read-only queries on the given connection;
+    keep them cheap, they run on every visit of the start page)."""
+    connection_test: Callable[[Host], Iterator[CheckStep]] | None = None
+    """``lmsplugins NAME check`` and the settings page's button: log in to the provider with the saved
+    settings and make one harmless read, yielding a step for each thing that worked; raising ends
+    the test with the error as the failed step (ConfigError: the settings are wrong)."""
+    counter_labels: Mapping[str, str] = field(default_factory=dict)
+    """Job counter name -> label for people (English; translated through the message catalogue)."""
     bin_scripts: Mapping[str, Sequence[str]] = field(default_factory=dict)
     root: Path | None = None
 

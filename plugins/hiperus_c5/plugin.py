@@ -87,6 +87,18 @@ def _demo(ctx: DemoContext) -> None:
     ctx.run(["hiperus-c5", "invoice"])
 
 
+def _attention(host: Any, conn: Any) -> Any:
+    from .operator import attention
+
+    return attention(host, conn)
+
+
+def _connection_test(host: Any) -> Any:
+    from .operator import connection_test
+
+    return connection_test(host)
+
+
 plugin = Plugin(
     name="hiperus_c5",
     title="Hiperus C5",
@@ -167,6 +179,8 @@ plugin = Plugin(
     tables=_tables,
     simulator=_simulator,
     demo=_demo,
+    attention=_attention,
+    connection_test=_connection_test,
     bin_scripts={
         "lms_hiperus_c5_import": ["hiperus-c5", "import"],
         "lms_hiperus_c5_invoice": ["hiperus-c5", "invoice"],

@@ -122,6 +122,18 @@ def _checks(host: Host) -> list[str]:
     return warnings
 
 
+def _attention(host: Any, conn: Any) -> Any:
+    from .operator import attention
+
+    return attention(host, conn)
+
+
+def _connection_test(host: Any) -> Any:
+    from .operator import connection_test
+
+    return connection_test(host)
+
+
 plugin = Plugin(
     name="metroport_mvno",
     title="Metroport MVNO",
@@ -170,5 +182,7 @@ plugin = Plugin(
     simulator=_simulator,
     demo=_demo,
     checks=_checks,
+    attention=_attention,
+    connection_test=_connection_test,
     bin_scripts={"lms-metroportmvno-sync": ["metroport-mvno", "sync"]},
 )
