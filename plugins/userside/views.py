@@ -53,22 +53,34 @@ def universal_api() -> Any:
     engine = host.engine
     if name in api.WRITE_NAMES:
         with engine.begin() as conn:
-            answer = _call(method, api.Context(conn, settings, args, api.now()))
-            return json_document(list(answer.chunks), answer.rows)
+            outcome = _call(method, api.Context(conn, settings, args, api.now()))
+            if isinstance(outcome, str):
+                conn.rollback()
+            else:
+                document = json_document(list(outcome.chunks), outcome.rows)
+        return _answer(outcome, document if not isinstance(outcome, str) else None)
     if engine.dialect.name != "sqlite":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as conn:
-        answer = _call(method, api.Context(conn, settings, args, api.now()))
-        response = json_document(answer.chunks, answer.rows)
+        outcome = _call(method, api.Context(conn, settings, args, api.now()))
+        document = None if isinstance(outcome, str) else json_document(outcome.chunks, outcome.rows)
         conn.rollback()
-    return response
+    return _answer(outcome, document)
 
 
-def _call(method: api.Method, ctx: api.Context) -> api.Answer:
+def _call(method: api.Method, ctx: api.Context) -> api.Answer | str:
+    """The method's answer, or the message of its refusal (raised as :class:`Denied` only outside the
+    connection's block, which must see no exception to hand the connection back cleanly)."""
     try:
         return method(ctx)
     except api.ApiError as exc:
-        raise Denied(400, str(exc)) from None
+        return str(exc)
+
+
+def _answer(outcome: api.Answer | str, document: Response | None) -> Response:
+    if isinstance(outcome, str) or document is None:
+        raise Denied(400, str(outcome))
+    return document
 
 
 register_admin(blueprint)
