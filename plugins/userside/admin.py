@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -50,6 +51,10 @@ def parse_allow_list(text: str) -> tuple[str, list[str]]:
         except ValueError:
             bad.append(item)
     return ", ".join(good), bad
+
+
+def _local_time(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _preview(customer_id: str) -> tuple[str | None, str | None]:
@@ -99,7 +104,7 @@ def register_admin(blueprint: Blueprint) -> None:
             key_masked=mask_key(settings[API_KEY]),
             allowed=settings[ALLOWED],
             writeback=settings["userside.writeback"],
-            requests=recent_requests(host.engine, "userside"),
+            requests=[(_local_time(r.time), r) for r in recent_requests(host.engine, "userside")],
             customer=customer,
             preview=preview,
             preview_error=preview_error,
