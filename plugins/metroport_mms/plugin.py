@@ -16,6 +16,18 @@ DB_VERSION = "2026032302"
 DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
 
 
+def _cli() -> Any:
+    from .jobs import cli
+
+    return cli
+
+
+def _simulator(**kwargs: Any) -> Any:
+    from .simulator import make_app
+
+    return make_app(**kwargs)
+
+
 def _tables() -> Any:
     from .tables import TABLES
 
@@ -77,4 +89,12 @@ plugin = Plugin(
     description="Metroport MMS: F-Secure licences and MetroTV IPTV (pairing, package and STB mirrors, debtor locks).",
     settings=SETTINGS,
     tables=_tables,
+    cli=_cli,
+    simulator=_simulator,
+    bin_scripts={
+        "metroport_customer_update": ["metroport-mms", "customer-update"],
+        "metroport_fsecure_packages_update": ["metroport-mms", "fsecure-packages-update"],
+        "metroport_metrotv_packages_update": ["metroport-mms", "metrotv-packages-update"],
+        "metroport_metrotv_stb_list_update": ["metroport-mms", "metrotv-stb-list-update"],
+    },
 )
