@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import Plugin, Setting
+from lmsplugins.plugin import NotifyAction, Plugin, Setting
 
 DB_VERSION = "2026032302"
 DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
@@ -26,6 +26,20 @@ def _simulator(**kwargs: Any) -> Any:
     from .simulator import make_app
 
     return make_app(**kwargs)
+
+
+def _lock_action(name: str, description: str) -> NotifyAction:
+    def block(host: Any, conn: Any, ids: Any, _param: Any) -> int:
+        from .notify import run_named
+
+        return run_named(name, host, conn, ids, True)
+
+    def unblock(host: Any, conn: Any, ids: Any, _param: Any) -> int:
+        from .notify import run_named
+
+        return run_named(name, host, conn, ids, False)
+
+    return NotifyAction(name, block, unblock, description=description)
 
 
 def _tables() -> Any:
@@ -90,6 +104,10 @@ plugin = Plugin(
     settings=SETTINGS,
     tables=_tables,
     cli=_cli,
+    notify_actions=[
+        _lock_action("metrotv-locks", "Block/unblock the customers' MetroTV accounts at Metroport MMS"),
+        _lock_action("metrofsecure-locks", "Block/unblock the customers' F-Secure licences at Metroport MMS"),
+    ],
     simulator=_simulator,
     bin_scripts={
         "metroport_customer_update": ["metroport-mms", "customer-update"],
