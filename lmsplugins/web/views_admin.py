@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -36,6 +35,12 @@ HOST_SETTINGS: tuple[Setting, ...] = (
     Setting("lmsplugins.proxy_hops", "int", default=1, description="Trusted X-Forwarded-* proxies (0: none)"),
     Setting("lmsplugins.cookie_secure", "bool", default=False, description="Force the Secure cookie flag"),
     Setting("lmsplugins.secret_key", "str", secret=True, description="Key signing web sessions"),
+    Setting(
+        "lmsplugins.metrics_allow",
+        "list",
+        default="127.0.0.1 ::1",
+        description="Addresses and networks allowed to read /metrics (Prometheus)",
+    ),
 )
 """The host's own settings, edited on the same page (read when the web app starts)."""
 
@@ -204,9 +209,6 @@ def jobs() -> Any:
     except ValueError:
         limit = 50
     runs = recent_runs(current_host(), limit=limit, job=job, status=status)
-    for run in runs:
-        run["started_text"] = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M:%S")
-        run["duration"] = f"{run['finished'] - run['started']} s" if run["finished"] else "-"
     totals = Counter(run["status"] for run in runs)
     add_breadcrumb(gettext("Administration"))
     add_breadcrumb(gettext("Job runs"), url_for("admin.jobs"))

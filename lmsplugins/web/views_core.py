@@ -223,7 +223,9 @@ def language() -> Any:
 
 @blueprint.route("/")
 def index() -> Any:
-    return render_template("index.html")
+    from lmsplugins.web.views_status import start_page
+
+    return start_page()
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -277,3 +279,8 @@ def customer(customer_id: int) -> Any:
         statuses=customer_card.STATUSES,
         types=customer_card.CUSTOMER_TYPES,
     )
+
+
+# The start page, job detail, /metrics and connection tests add their routes to this blueprint and
+# to admin's; importing them here registers the routes before the app registers the blueprints.
+from lmsplugins.web import views_status  # noqa: E402,F401
