@@ -261,9 +261,11 @@ def demo_cmd(data_dir: str, no_serve: bool, port: int, fresh: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
+    from lmsplugins.bridge import bridge_group
     from lmsplugins.jobs_cli import jobs_group
     from lmsplugins.notify import notify_cmd
 
+    main.add_command(bridge_group)
     main.add_command(jobs_group)
     main.add_command(notify_cmd)
 

@@ -97,6 +97,9 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
 
     app.register_blueprint(core_blueprint)
     app.register_blueprint(admin_blueprint)
+    from lmsplugins.web.embed import blueprint as embed_blueprint
+
+    app.register_blueprint(embed_blueprint)
     from lmsplugins.web.slots import register_plugins
 
     register_plugins(app, web)

@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -67,4 +69,27 @@ def add_security_headers(response: Response) -> Response:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if g.get("user") is not None or request.endpoint == "core.login":
         headers["Cache-Control"] = "no-store"
+    return response
+
+
+def allow_framing_by(response: Response, lms_url: str | None) -> Response:
+    """Let the LMS at *lms_url* (its origin only) frame this response, e.g. the bridge's card box.
+
+    CSP ``frame-ancestors`` names ``'self'`` and that origin; ``X-Frame-Options`` cannot name another
+    origin, so it gets the obsolete ``ALLOW-FROM`` form, which browsers that know CSP ignore and
+    :func:`add_security_headers` leaves alone. Without a valid http(s) URL nothing changes: the
+    response stays same-origin only.
+    """
+    parts = urlsplit((lms_url or "").strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return response
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"[a-z0-9.-]+", parts.hostname or ""):
+        return response
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "frame-ancestors 'self'", f"frame-ancestors 'self' {origin}"
+    )
+    response.headers["X-Frame-Options"] = f"ALLOW-FROM {origin}"
     return response

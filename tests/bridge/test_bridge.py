@@ -27,9 +27,11 @@ if PHP is None:
     pytest.skip("php-cli is not installed", allow_module_level=True)
 
 
-def lms_notify(tmp_path: Path, settings: dict, channel: str, actions: str, customers_: list[int], *flags: str):
+def lms_notify(
+    tmp_path: Path, settings: dict, channel: str, actions: str, customers_: list[int], *flags: str, rights=()
+):
     config = tmp_path / "standin.json"
-    config.write_text(json.dumps({"settings": settings, "rights": ["customer_management"]}))
+    config.write_text(json.dumps({"settings": settings, "rights": list(rights) or ["customer_management"]}))
     result = subprocess.run(
         [
             PHP,
