@@ -96,10 +96,13 @@ def _parse_counters(raw: str | None) -> dict[str, int]:
     return {str(k): v for k, v in value.items() if isinstance(v, int)} if isinstance(value, dict) else {}
 
 
-def _health(conn: Connection, job: str, last_id: int) -> JobHealth:
+def _health(conn: Connection, job: str) -> JobHealth:
     t = job_runs.c
     last = conn.execute(
-        select(t.id, t.status, t.started, t.finished, t.counters).where(t.id == last_id)
+        select(t.id, t.status, t.started, t.finished, t.counters)
+        .where(t.job == job, t.test == 0)
+        .order_by(t.started.desc(), t.id.desc())
+        .limit(1)
     ).one()
     health = JobHealth(job, last.id, last.status, last.started, last.finished, _parse_counters(last.counters))
     successes = conn.execute(
@@ -123,13 +126,13 @@ def job_health(host: Host, jobs: Iterable[str] | None = None) -> list[JobHealth]
     with host.engine.connect() as conn:
         if not inspect(conn).has_table(job_runs.name):
             return []
-        query = select(t.job, func.max(t.id), func.count()).where(t.test == 0).group_by(t.job)
+        query = select(t.job, func.count()).where(t.test == 0).group_by(t.job)
         if jobs is not None:
             query = query.where(t.job.in_(list(jobs)))
         latest = conn.execute(query).all()
         out = []
-        for job, last_id, runs in sorted(latest):
-            health = _health(conn, job, last_id)
+        for job, runs in sorted(latest):
+            health = _health(conn, job)
             health.runs = runs
             out.append(health)
     return out
