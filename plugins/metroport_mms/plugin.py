@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import NotifyAction, Plugin, Setting
+from lmsplugins.plugin import DemoContext, NotifyAction, Plugin, Setting
 
 DB_VERSION = "2026032302"
 DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
@@ -40,6 +40,60 @@ def _lock_action(name: str, description: str) -> NotifyAction:
         return run_named(name, host, conn, ids, False)
 
     return NotifyAction(name, block, unblock, description=description)
+
+
+def _demo(ctx: DemoContext) -> None:
+    """Point the settings at the simulator; send a few demo customers to MMS the way an operator does
+    (``add-customer``), give them a licence and a TV account there, then run the four cron jobs."""
+    from sqlalchemy import select
+
+    from lmsplugins.lms.customers import TYPE_COMPANY, TYPE_PRIVATE, normalize_ssn, normalize_ten
+    from lmsplugins.lms.tables import customers
+
+    for key, value in (
+        ("metroport.serwer_url", (ctx.simulator_url or "").rstrip("/")),
+        ("metroport.api_login", "api-operator"),
+        ("metroport.api_pass", "api-secret"),
+    ):
+        ctx.set_setting(key, value)
+    with ctx.host.engine.connect() as conn:
+        rows = conn.execute(
+            select(customers.c.id, customers.c.type, customers.c.ssn, customers.c.ten)
+            .where(customers.c.deleted == 0)
+            .order_by(customers.c.id)
+        ).all()
+    chosen = [
+        r.id
+        for r in rows
+        if (r.type == TYPE_PRIVATE and normalize_ssn(r.ssn)) or (r.type == TYPE_COMPANY and normalize_ten(r.ten))
+    ][:6]
+    for cid in chosen:
+        ctx.run(["metroport-mms", "add-customer", str(cid)])
+    _demo_services(ctx)
+    for command in ("customer-update", "fsecure-packages-update", "metrotv-packages-update", "metrotv-stb-list-update"):
+        ctx.run(["metroport-mms", command, "-q"])
+
+
+def _demo_services(ctx: DemoContext) -> None:
+    from .client import MMSClient
+    from .store import DbTokenStore, pairs
+
+    with ctx.host.engine.connect() as conn:
+        paired = pairs(conn)
+    client = MMSClient.from_settings(ctx.host.plugin_settings(plugin), DbTokenStore(ctx.host.engine))
+    with client:
+        networks = client.networks()
+        warehouse = [s for s in client.stbs() if int(s.get("status") or 0) == 1]
+        for n, (userid, _cid) in enumerate(paired):
+            client.fsecure_add(userid, 12, 3)
+            if n % 2 or not networks:
+                continue
+            client.tv_account_add({"userid": userid, "iptv_networkid": networks[0]["id"]})
+            account = client.tv_accounts(userid)[-1]
+            order = client.order_add(int(account["id"]), 101, "29.99")
+            if warehouse:
+                stb = warehouse.pop(0)
+                client.stb_link(int(account["id"]), int(order["id"]), int(networks[0]["id"]), stb["mac"])
 
 
 def _tables() -> Any:
@@ -109,6 +163,7 @@ plugin = Plugin(
         _lock_action("metrofsecure-locks", "Block/unblock the customers' F-Secure licences at Metroport MMS"),
     ],
     simulator=_simulator,
+    demo=_demo,
     bin_scripts={
         "metroport_customer_update": ["metroport-mms", "customer-update"],
         "metroport_fsecure_packages_update": ["metroport-mms", "fsecure-packages-update"],

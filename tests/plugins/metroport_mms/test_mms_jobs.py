@@ -180,3 +180,31 @@ def test_add_customer_creates_or_pairs(env):
     blank = add_customer(env.host, "Bez PESEL")
     result = env.run("add-customer", str(blank))
     assert result.exit_code == 2 and "Uzupełnij PESEL/NIP" in result.output
+
+
+def test_demo_hook_pairs_customers_and_fills_the_mirrors(sqlite_host, tmp_path):
+    from click.testing import CliRunner
+    from mms_env import install_plugin
+
+    from lmsplugins.cli import main
+    from lmsplugins.plugin import DemoContext
+    from lmsplugins.simserver import serve
+    from plugins.metroport_mms.store import pairs
+
+    install_plugin(sqlite_host)
+    plugin = sqlite_host.plugin("metroport_mms")
+    codes = []
+
+    def run(args):
+        result = CliRunner().invoke(main, ["-C", str(sqlite_host.ini_config.path), *args], catch_exceptions=False)
+        codes.append(result.exit_code)
+        return result.exit_code
+
+    with serve(plugin.simulator()) as server:
+        plugin.demo(DemoContext(sqlite_host, server.url, sqlite_host.set_uiconfig, run, tmp_path))
+        sim = server.server.app
+        with sqlite_host.engine.connect() as conn:
+            paired = [u for u, _c in pairs(conn)]
+    assert codes and set(codes) == {0}
+    assert len(paired) == 6 and all(u in sim.data.users for u in paired)
+    assert any(s["status"] == 3 and s["userid"] in paired for s in sim.data.stbs.values())
