@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from lmsplugins.cli import main
 from lmsplugins.host import Host
-from lmsplugins.migrate import HOST_SOURCE, upgrade
+from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.simserver import serve
-from lmsplugins.testing import databases as dbs
 from plugins.hiperus_c5 import operator as hiperus_operator
 from plugins.hiperus_c5.simulator import Scale
 from plugins.hiperus_c5.simulator import make_app as hiperus_app
@@ -27,9 +26,10 @@ MVNO_PASSWORD = "Mv-pa55word!"
 
 
 def install(host: Host, name: str) -> None:
+    plugin = host.registry.get(name)
+    assert plugin is not None and plugin.sql_dir is not None
     upgrade(host.engine, HOST_SOURCE)
-    for source in dbs.plugin_sources(host, (name,)):
-        upgrade(host.engine, source)
+    upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
 
 
 def cli(host: Host, *args: str):
