@@ -23,6 +23,7 @@ from lmsplugins.conntest import run_connection_test
 from lmsplugins.jobs import run_detail
 from lmsplugins.jobstatus import JobHealth, job_health
 from lmsplugins.timefmt import format_span, format_time, lms_zone, zone_label
+from lmsplugins.web import status_messages  # noqa: F401  (registers the Polish texts)
 from lmsplugins.web.auth import in_address_list
 from lmsplugins.web.context import (
     add_breadcrumb,

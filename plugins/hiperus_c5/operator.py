@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from lmsplugins.host import Host
 from lmsplugins.http import HttpPolicy
 from lmsplugins.plugin import AttentionItem, CheckStep
+from lmsplugins.web.i18n import add_messages
 
 from .client import FileThrottle, HiperusClient
 from .runtime import require_credentials, throttle_path
@@ -38,6 +39,14 @@ def billing_without_account(conn: Connection) -> int:
     b = hv_billing.c
     known = select(hv_customers.c.id).where(hv_customers.c.id == b.customerid).exists()
     return int(conn.execute(select(func.count()).where(or_(b.customerid.is_(None), ~known))).scalar() or 0)
+
+
+PL = {
+    "Hiperus C5: VoIP accounts not linked to a customer": "Hiperus C5: konta VoIP niepowiązane z klientem",
+    "Hiperus C5: billing records without an account": "Hiperus C5: billingi bez konta",
+}
+"""Polish titles of the start-page items (the start page translates them when it shows them)."""
+add_messages("pl", PL)
 
 
 def attention(host: Host, conn: Connection) -> list[AttentionItem]:

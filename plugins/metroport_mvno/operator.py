@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from lmsplugins.host import Host
 from lmsplugins.jobstatus import last_counters
 from lmsplugins.plugin import AttentionItem, CheckStep
+from lmsplugins.web.i18n import add_messages
 
 from .client import MetroportMVNOClient
 from .jobs import JOB, zone_of
@@ -23,6 +24,14 @@ from .webdata import WEB_POLICY
 
 READ, MANAGE = "metroportmvno_read", "metroportmvno_manage"
 NOT_BOUND = ("customers_not_bound", "customers_ambiguous")
+
+
+PL = {
+    "Metroport MVNO: users not bound to a customer": "Metroport MVNO: użytkownicy niepowiązani z klientem",
+    "Metroport MVNO: billing records without an account": "Metroport MVNO: billingi bez konta",
+}
+"""Polish titles of the start-page items (the start page translates them when it shows them)."""
+add_messages("pl", PL)
 
 
 def attention(host: Host, conn: Connection) -> list[AttentionItem]:

@@ -158,3 +158,13 @@ def test_connection_test_button_flashes_what_worked_without_secrets(host, app):
     assert "Widgets: the connection works" in page
     assert client.post("/admin/settings/widgets/test", data={}).status_code == 400
     assert client.post("/admin/settings/broken_att/test", data={"csrf_token": token}).status_code == 404
+
+
+def test_polish_start_page_and_job_detail(host, app):
+    add_run(host, "notify.block", time.time() - 600, status="failed")
+    client = log_in(app, language="pl")
+    page = text(client.get("/"))
+    assert "Wymaga uwagi" in page and "Zadania, których ostatnie uruchomienie się nie powiodło" in page
+    assert "Czas w strefie Europe/Warsaw (" in page and "<td>z błędami</td>" in page
+    detail = text(client.get("/admin/jobs/1"))
+    assert "Kod wyjścia" in detail and "Dla tego uruchomienia nie zachowano wydruku." in detail
