@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from lmsplugins.errors import ConfigError
 from lmsplugins.http import HttpPolicy, call_budget, make_session
@@ -32,6 +33,14 @@ class WildcoreError(Exception):
         super().__init__(message)
         self.status = status
         self.answered = answered
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, also when urllib3's retries wrapped it into a ConnectionError."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))
 
 
 class WildcoreClient:
@@ -94,9 +103,9 @@ class WildcoreClient:
         try:
             with call_budget(2 * self.timeout):
                 response = self.session.get(url, params=params)
-        except requests.Timeout:
-            raise WildcoreError(f"Wildcore did not answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
+            if _timed_out(exc):
+                raise WildcoreError(f"Wildcore did not answer within {self.timeout:g} s") from None
             raise WildcoreError(f"Wildcore is unreachable ({type(exc).__name__})") from None
         return self._data(response)
 
