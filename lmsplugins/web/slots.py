@@ -17,6 +17,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from lmsplugins.host import Host
+from lmsplugins.secrets import mask_text, secret_values
 from lmsplugins.web.auth import User
 from lmsplugins.web.context import MenuItem, PanelSlot, WebFailure, WebState
 
@@ -44,30 +45,9 @@ def register_plugins(app: Flask, web: WebState) -> None:
     web.panels.sort(key=lambda p: (p.panel.order, p.panel.title))
 
 
-def secret_values(host: Host) -> list[str]:
-    """Current values of every declared secret setting (ini and uiconfig), longest first."""
-    found: set[str] = set()
-    try:
-        config = host.config()
-    except Exception:
-        return []
-    for plugin in host.registry.found:
-        for setting in plugin.settings:
-            if setting.secret:
-                value = config.get(setting.key)
-                if value and len(value) >= 3:
-                    found.add(value)
-    for key in ("lmsplugins.secret_key", "database.password"):
-        value = config.get(key)
-        if value and len(value) >= 3:
-            found.add(value)
-    return sorted(found, key=len, reverse=True)
-
-
 def mask_secrets(host: Host, text: str) -> str:
-    for value in secret_values(host):
-        text = text.replace(value, "***")
-    return text
+    """*text* with every secret setting's value masked (:mod:`lmsplugins.secrets`, shared with jobs)."""
+    return mask_text(text, secret_values(host))
 
 
 def user_allowed(user: User, permission: str | tuple[str, ...] | None) -> bool:
