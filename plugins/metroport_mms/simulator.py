@@ -173,6 +173,7 @@ class Dataset:
         self.next_stb = 20001 + stbs
         self.accounts: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
+        self.account_orders: dict[int, list[dict[str, Any]]] = {}
         self.next_account, self.next_order = 7001, 9001
         self._seed_services(rng, accounts)
 
@@ -277,7 +278,7 @@ class Dataset:
         return aid
 
     def live_orders(self, aid: int) -> list[dict[str, Any]]:
-        return [o for o in self.orders.values() if o["accountid"] == aid and o["active"] == 1]
+        return [o for o in self.account_orders.get(aid, ()) if o["active"] == 1]
 
     def add_order(self, aid: int, pkg_id: int, price: str | None) -> dict[str, Any]:
         if aid not in self.accounts:
@@ -302,6 +303,7 @@ class Dataset:
                  "pkg_valid_to": pkg["pkg_valid_to"], "active": 1, "date_start": time.strftime("%Y-%m-%d"),
                  "date_end": "", "pricebrutto": price if price is not None else pkg["pricebrutto"]}
         self.orders[oid] = order
+        self.account_orders.setdefault(aid, []).append(order)
         return order
 
     def total_stbs(self, network: int) -> int:
@@ -319,6 +321,7 @@ class MMSSimulator:
         self.stats = Stats()
         self._sessions: set[str] = set()
         self._lock = threading.RLock()
+        self._index: dict[tuple[str, str], list[dict[str, Any]]] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
@@ -422,6 +425,7 @@ class MMSSimulator:
                 if method == "GET":
                     return self._users(request)
                 if method == "POST":
+                    self._index = None
                     return self._create_user(body)
             case ["users", "users", uid] if method in ("GET", "PUT"):
                 user = d.users.get(_num(uid))
@@ -433,6 +437,7 @@ class MMSSimulator:
                           "streetno1", "local1", "email"):
                     if k in form:
                         user[k] = form[k]
+                self._index = None
                 return {"status": True}
             case ["services", "security", "ext_services"]:
                 return self._list(d.fsecure_packages)
@@ -500,16 +505,29 @@ class MMSSimulator:
 
     # -- users -------------------------------------------------------------------------------------
 
+    def _search_index(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """(kind, value) -> users, rebuilt after a user write: a search is a lookup, as in a database."""
+        if self._index is None:
+            index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for u in self.data.users.values():
+                if u["pesel"]:
+                    index.setdefault(("pesel", u["pesel"]), []).append(u)
+                if u["nip"]:
+                    index.setdefault(("nip", "".join(c for c in u["nip"] if c.isdigit())), []).append(u)
+            self._index = index
+        return self._index
+
     def _users(self, request: Request) -> Response:
-        rows = list(self.data.users.values())
-        if "pesel" in request.args:
-            rows = [u for u in rows if u["pesel"] and u["pesel"] == request.args["pesel"].strip()]
-        elif "nip" in request.args:
-            wanted = "".join(c for c in request.args["nip"] if c.isdigit())
-            rows = [u for u in rows if u["nip"] and "".join(c for c in u["nip"] if c.isdigit()) == wanted]
-        if ("pesel" in request.args or "nip" in request.args) and not rows:
-            raise _Reject(404, "Nie znaleziono")
-        return self._list(rows, enveloped=True)
+        if "pesel" in request.args or "nip" in request.args:
+            if "pesel" in request.args:
+                key = ("pesel", request.args["pesel"].strip())
+            else:
+                key = ("nip", "".join(c for c in request.args["nip"] if c.isdigit()))
+            rows = self._search_index().get(key, []) if key[1] else []
+            if not rows:
+                raise _Reject(404, "Nie znaleziono")
+            return self._list(rows, enveloped=True)
+        return self._list(list(self.data.users.values()), enveloped=True)
 
     def _create_user(self, body: dict[str, Any]) -> int:
         d = self.data
@@ -724,11 +742,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--stbs", type=int, default=30)
+    parser.add_argument("--accounts", type=int, default=None, help="MetroTV accounts (default: every third user)")
     parser.add_argument("--login", default="api-operator")
     parser.add_argument("--password", default="api-secret")
     args = parser.parse_args(argv)
-    server = serve(make_app(args.seed, args.users, args.stbs, login=args.login, password=args.password),
-                   port=args.port)
+    app = make_app(args.seed, args.users, args.stbs, login=args.login, password=args.password,
+                   accounts=args.accounts)
+    server = serve(app, port=args.port)
     print(f"Metroport MMS simulator on {server.url} (login {args.login}); Ctrl-C stops it", flush=True)
     try:
         while True:
