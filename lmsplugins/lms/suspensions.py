@@ -57,3 +57,16 @@ def set_suspended(conn: Connection, assignment_ids: Iterable[int], suspended: bo
     flag = 1 if suspended else 0
     stmt = update(assignments).where(assignments.c.id.in_(ids), assignments.c.suspended != flag)
     return conn.execute(stmt.values(suspended=flag)).rowcount or 0
+
+
+def end_assignment(conn: Connection, assignment_id: int, customer_id: int, when: int | None = None) -> bool:
+    """End the customer's assignment at *when* (default now), as LMS's "end of liability" does; False
+    when it is not the customer's or already ended before then."""
+    when = int(time.time()) if when is None else when
+    a = assignments
+    stmt = (
+        update(a)
+        .where(a.c.id == assignment_id, a.c.customerid == customer_id, or_(a.c.dateto == 0, a.c.dateto > when))
+        .values(dateto=when)
+    )
+    return bool(conn.execute(stmt).rowcount)

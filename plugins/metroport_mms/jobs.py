@@ -35,7 +35,7 @@ from lmsplugins.jobs import Job, run_job
 from lmsplugins.lms.customer_export import export_customers
 from lmsplugins.lms.tables import customers
 
-from . import mapping, store
+from . import mapping, service, store
 from .client import MMSClient, MMSError, describe_ids
 from .tables import (
     STB_COLUMNS,
@@ -366,54 +366,25 @@ def push_customers(since: int | None) -> Callable[[Job, MMSClient, Mapping[str, 
     return body
 
 
-def _customer_export(conn: Any, customer_id: int) -> Any:
-    found = list(export_customers(conn, [customer_id]))
-    if not found:
-        raise UsageError(f"no LMS customer {customer_id}")
-    if found[0].deleted:
-        raise UsageError(f"LMS customer {customer_id} is deleted")
-    return found[0]
-
-
 def add_customer(customer_id: int) -> Callable[[Job, MMSClient, Mapping[str, Any]], None]:
     """Spec §6 manual add: pair by PESEL/NIP when MMS knows the customer, else create and pair."""
 
     def body(job: Job, client: MMSClient, _settings: Mapping[str, Any]) -> None:
-        with job.chunk() as conn:
-            export = _customer_export(conn, customer_id)
-            if store.mms_user_of(conn, customer_id) is not None:
-                raise UsageError(f"LMS customer {customer_id} is already paired with MMS user "
-                                 f"{store.mms_user_of(conn, customer_id)}")
-            paired = store.pairs(conn)
-        lms = mapping.LmsCustomer(export.id, export.type, export.lastname, export.name, export.ssn, export.ten)
-        key = mapping.customer_key(lms)
-        if key is None:
-            raise UsageError(f"LMS customer {customer_id}: Uzupełnij PESEL/NIP (a valid PESEL for a private "
-                             "customer, NIP for a company)")
-        kind, value = key
-        hits = client.search_users(**{kind: value if kind == "pesel" else mapping.format_nip(value)})
-        if len(hits) > 1:
-            raise MMSError(f"several MMS users have {kind} {value}: {', '.join(str(u.id) for u in hits)}; not paired")
-        if hits:
-            uid = hits[0].id
-            owners = [cid for u, cid in paired if u == uid]
-            if owners:
-                raise MMSError(f"MMS user {uid} is already paired with LMS customer {owners[0]}")
-            job.info(f"MMS user {uid} found by {kind}")
-        elif job.test:
+        added = service.pair_or_create(job.host.engine, client, customer_id, dry_run=job.test)
+        if added is None:
             job.info(f"test mode: would create an MMS user for LMS customer {customer_id}")
             return
-        else:
-            missing = mapping.missing_for_activation(export)
-            if missing:
-                job.warn(f"LMS customer {customer_id} lacks what MMS needs to activate services: {', '.join(missing)}")
-            uid = client.create_user(mapping.user_payload(export))
+        if added.created:
             job.count("created")
-            job.info(f"MMS user {uid} created")
-        with job.chunk() as conn:
-            store.pair(conn, uid, customer_id)
+            job.info(f"MMS user {added.userid} created")
+        else:
+            job.info(f"MMS user {added.userid} found by PESEL/NIP")
+        if added.missing:
+            lacking = ", ".join(added.missing)
+            job.warn(f"LMS customer {customer_id} lacks what MMS needs to activate services: {lacking}")
         job.count("paired")
-        job.info(f"Powiązano klienta LMS {customer_id} z Metroport ID: {uid}")
+        job.info(f"Powiązano klienta LMS {customer_id} z Metroport ID: {added.userid}" + (" (test mode: not stored)"
+                                                                                            if job.test else ""))
 
     return body
 
@@ -423,7 +394,7 @@ def update_customer(customer_id: int) -> Callable[[Job, MMSClient, Mapping[str, 
 
     def body(job: Job, client: MMSClient, _settings: Mapping[str, Any]) -> None:
         with job.chunk() as conn:
-            export = _customer_export(conn, customer_id)
+            export = service.customer_export(conn, customer_id)
             uid = store.mms_user_of(conn, customer_id)
         if uid is None:
             raise UsageError(f"LMS customer {customer_id} is not paired with an MMS user")

@@ -176,7 +176,7 @@ def test_add_customer_creates_or_pairs(env):
     user = next(u for u in env.sim.data.users.values() if u["nip"])
     company = add_customer(env.host, "Spółka", type_=TYPE_COMPANY, ten=user["nip"].replace("-", ""))
     result = env.run("add-customer", str(company))
-    assert result.exit_code == 0 and f"MMS user {user['userid']} found by nip" in result.output
+    assert result.exit_code == 0 and f"MMS user {user['userid']} found by PESEL/NIP" in result.output
     blank = add_customer(env.host, "Bez PESEL")
     result = env.run("add-customer", str(blank))
     assert result.exit_code == 2 and "Uzupełnij PESEL/NIP" in result.output
