@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from lmsplugins.cli import main
 from lmsplugins.jobs_cli import parse_age
-from lmsplugins.jobstatus import job_health, learn_period
+from lmsplugins.jobstatus import job_health, job_names, learn_period
 from lmsplugins.store import job_runs
 from lmsplugins.timefmt import format_span, format_time, zone_named
 
@@ -127,3 +127,15 @@ def test_jobs_show_prints_one_run_and_refuses_an_unknown_id(sqlite_host):
     assert "2027-01-01 01:00:00 CET" in result.output
     result = CliRunner().invoke(main, ["-C", str(sqlite_host.ini_config.path), "jobs", "show", "99"])
     assert result.exit_code == 2 and "no job run #99" in result.output
+
+
+def test_job_names_and_health_on_every_dialect(lms_host):
+    now = time.time()
+    for job in ("b.two", "a.one", "b.two", "c.only_tests"):
+        add_run(lms_host, job, now - HOUR, test=int(job == "c.only_tests"))
+    add_run(lms_host, "a.one", now - 60, status="failed")
+    with lms_host.engine.connect() as conn:
+        assert job_names(conn) == ["a.one", "b.two", "c.only_tests"]
+    health = {h.job: h for h in job_health(lms_host)}
+    assert sorted(health) == ["a.one", "b.two"]
+    assert health["a.one"].last_status == "failed" and health["a.one"].last_success is not None
