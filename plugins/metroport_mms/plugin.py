@@ -10,16 +10,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import DemoContext, NotifyAction, Plugin, Setting
+from lmsplugins.plugin import DemoContext, MenuEntry, NotifyAction, Panel, Permission, Plugin, Setting
 
 DB_VERSION = "2026032302"
 DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
+PERM_READ = "metroport_readonly"
+PERM_WRITE = "metroportcustomerupdate_ajax"
+PERM_TEST = "metroportconnectiontest"
+PERM_FSECURE_ACTION = "metroportfsecureservicesaction"
+PERM_TV_READ = "metroport_metrotv_read"
+PERM_TV_WRITE = "metroport_metrotv_write"
 
 
 def _cli() -> Any:
     from .jobs import cli
 
     return cli
+
+
+def _blueprint() -> Any:
+    from .views import blueprint
+
+    return blueprint
+
+
+def _panel(host: Any, customer_id: int) -> str:
+    from .views import customer_panel
+
+    return customer_panel(host, customer_id)
 
 
 def _simulator(**kwargs: Any) -> Any:
@@ -158,6 +176,23 @@ plugin = Plugin(
     settings=SETTINGS,
     tables=_tables,
     cli=_cli,
+    blueprint=_blueprint,
+    permissions=[
+        Permission(PERM_READ, "Metroport: read (MMS users, customer card)"),
+        Permission(PERM_WRITE, "Metroport: add and update customers in MMS, F-Secure actions"),
+        Permission(PERM_TEST, "Metroport: connection test"),
+        Permission("metroportfsecureservicelist", "Metroport: F-Secure packages"),
+        Permission("metroportfsecureclientslist", "Metroport: F-Secure clients"),
+        Permission("metroportfsecureoperationlist", "Metroport: F-Secure operations"),
+        Permission(PERM_FSECURE_ACTION, "Metroport: F-Secure licence actions"),
+        Permission(PERM_TV_READ, "Metroport: MetroTV read"),
+        Permission(PERM_TV_WRITE, "Metroport: MetroTV write (accounts, packages, STB)"),
+    ],
+    menu=[
+        MenuEntry("Metroport: MMS users", "metroport_mms.users", permission=(PERM_READ, PERM_WRITE), order=12),
+        MenuEntry("Metroport: connection test", "metroport_mms.connection_test", permission=PERM_TEST, order=12),
+    ],
+    panels=[Panel("metroport-mms", "Metroport (F-Secure, MetroTV)", _panel, permission=(PERM_READ, PERM_WRITE))],
     notify_actions=[
         _lock_action("metrotv-locks", "Block/unblock the customers' MetroTV accounts at Metroport MMS"),
         _lock_action("metrofsecure-locks", "Block/unblock the customers' F-Secure licences at Metroport MMS"),
