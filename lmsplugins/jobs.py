@@ -39,6 +39,8 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 OUTPUT_LIMIT = 64 * 1024
 """Characters of a run's output kept with its run record: the last ones, where a failure shows."""
+OUTPUT_KEEP_RUNS = 200
+"""Runs per job whose output is kept: an hourly job's at 64 KiB would otherwise grow by half a GB a year."""
 
 
 class Tail:
@@ -259,8 +261,10 @@ def _record_end(host: Host, run_id: int, status: str, job: Job, message: str) ->
         job.output.error(f"could not record the end of run #{run_id}: {exc}")
 
 
-def _record_output(host: Host, run_id: int, code: int, output: Output) -> None:
-    """Keep the run's output (secrets masked) and exit code; a failure here never changes the exit code."""
+def _record_output(host: Host, run_id: int, code: int, output: Output, job: str) -> None:
+    """Keep the run's output (secrets masked) and exit code, and drop the output of the job's runs
+    older than its :data:`OUTPUT_KEEP_RUNS` newest (their run records stay). A failure here never
+    changes the exit code."""
     text = mask_text(output.captured.text(), secret_values(host))
     try:
         with host.engine.begin() as conn:
@@ -271,8 +275,20 @@ def _record_output(host: Host, run_id: int, code: int, output: Output) -> None:
                     run_id=run_id, exit_code=code, truncated=int(output.captured.truncated), output=text
                 )
             )
+            _prune_output(conn, job)
     except Exception as exc:
         print(f"error: could not record the output of run #{run_id}: {exc}", file=output.err, flush=True)
+
+
+def _prune_output(conn: Connection, job: str, keep: int | None = None) -> None:
+    keep = OUTPUT_KEEP_RUNS if keep is None else keep
+    t = job_runs.c
+    cutoff = conn.execute(
+        select(t.id).where(t.job == job).order_by(t.id.desc()).limit(1).offset(keep)
+    ).scalar()
+    if cutoff is not None:
+        old_runs = select(t.id).where(t.job == job, t.id <= cutoff)
+        conn.execute(job_output.delete().where(job_output.c.run_id.in_(old_runs)))
 
 
 def run_job(
@@ -304,7 +320,7 @@ def run_job(
         with named_lock(engine, lock_name or name):
             run_id = _record_start(host, name, test, argv if argv is not None else sys.argv[1:])
             code = _run_body(host, run_id, job, body)
-            _record_output(host, run_id, code, out)
+            _record_output(host, run_id, code, out, name)
             return code
     except LMSPluginsError as exc:
         out.error(str(exc))

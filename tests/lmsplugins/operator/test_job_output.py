@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from lmsplugins import jobs
 from lmsplugins.jobs import EXIT_FAILURES, EXIT_OK, Output, Tail, recent_runs, run_detail, run_job
 from lmsplugins.secrets import mask_argv
 from lmsplugins.testing import databases as dbs
@@ -93,11 +94,17 @@ def test_unknown_run_is_none(tmp_path):
     assert run_detail(host, 12345) is None
 
 
-def test_output_record_on_every_dialect(lms_host):
+def test_output_record_and_pruning_on_every_dialect(lms_host, monkeypatch):
+    monkeypatch.setattr(jobs, "OUTPUT_KEEP_RUNS", 2)
+
     def body(job):
         job.info("zażółć gęślą jaźń " * 2000)
 
-    out = Output(out=io.StringIO(), limit=20_000)
-    assert run_job(lms_host, "t.job", body, output=out, argv=["x"]) == EXIT_OK
-    run = run_detail(lms_host, recent_runs(lms_host, job="t.job")[0]["id"])
+    for name in ("t.job", "t.job", "other.job", "t.job"):
+        assert run_job(lms_host, name, body, output=Output(out=io.StringIO(), limit=20_000), argv=["x"]) == EXIT_OK
+    ids = [r["id"] for r in recent_runs(lms_host, job="t.job")]
+    run = run_detail(lms_host, ids[0])
     assert run["truncated"] == 1 and len(run["output"]) == 20_000 and "gęślą" in run["output"]
+    assert [bool(run_detail(lms_host, i)["output"]) for i in ids] == [True, True, False]
+    assert run_detail(lms_host, ids[2])["status"] == "done"
+    assert run_detail(lms_host, recent_runs(lms_host, job="other.job")[0]["id"])["output"]
