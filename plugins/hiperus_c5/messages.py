@@ -227,4 +227,13 @@ PL: dict[str, str] = {
     "Invalid email address.": "Nieprawidłowy adres e-mail.",
     "Not a valid choice.": "Nieprawidłowy wybór.",
     "Not a valid integer value.": "To nie jest liczba całkowita.",
+    # job counters (plugin.COUNTER_LABELS)
+    "VoIP accounts": "Konta VoIP",
+    "Call records stored": "Zapisane rekordy połączeń",
+    "Call records without a terminal": "Rekordy połączeń bez terminala",
+    "Call records of an unknown terminal": "Rekordy połączeń nieznanego terminala",
+    "Invoices issued": "Wystawione faktury",
+    "Invoice lines": "Pozycje faktur",
+    "Already invoiced (skipped)": "Już zafakturowane (pominięte)",
+    "API calls": "Wywołania API",
 }

@@ -99,6 +99,21 @@ def _connection_test(host: Any) -> Any:
     return connection_test(host)
 
 
+COUNTER_LABELS = {
+    "accounts": "VoIP accounts",
+    "terminals": "Terminals",
+    "numbers": "Numbers",
+    "cdrs": "Call records stored",
+    "cdrs_without_terminal": "Call records without a terminal",
+    "cdrs_unknown_terminal": "Call records of an unknown terminal",
+    "invoices": "Invoices issued",
+    "lines": "Invoice lines",
+    "already_invoiced": "Already invoiced (skipped)",
+    "api_calls": "API calls",
+}
+"""Job counters as the job run page labels them (Polish in ``messages.py``)."""
+
+
 plugin = Plugin(
     name="hiperus_c5",
     title="Hiperus C5",
@@ -181,6 +196,7 @@ plugin = Plugin(
     demo=_demo,
     attention=_attention,
     connection_test=_connection_test,
+    counter_labels=COUNTER_LABELS,
     bin_scripts={
         "lms_hiperus_c5_import": ["hiperus-c5", "import"],
         "lms_hiperus_c5_invoice": ["hiperus-c5", "invoice"],

@@ -135,4 +135,18 @@ PL: dict[str, str] = {
     "Callee": "Wybierany",
     "Category": "Kategoria",
     "No records match.": "Brak pasujących rekordów.",
+    # job counters (plugin.COUNTER_LABELS)
+    "Users bound to a customer in this run": "Użytkownicy powiązani z klientem w tym uruchomieniu",
+    "Users already bound": "Użytkownicy już powiązani",
+    "Users not bound (no matching customer)": "Użytkownicy niepowiązani (brak pasującego klienta)",
+    "Users matching several customers": "Użytkownicy pasujący do kilku klientów",
+    "SIM accounts of unbound users (skipped)": "Konta SIM niepowiązanych użytkowników (pominięte)",
+    "SIM accounts held by another customer": "Konta SIM należące do innego klienta",
+    "Numbers linked to the MVNO tariff": "Numery powiązane z taryfą MVNO",
+    "Numbers whose customer has no MVNO tariff": "Numery, których klient nie ma taryfy MVNO",
+    "Billing records stored": "Zapisane rekordy billingowe",
+    "Billing records read from the API": "Rekordy billingowe pobrane z API",
+    "Billing records without an account (not imported)": "Rekordy billingowe bez konta (niezaimportowane)",
+    "Billing records that could not be stored": "Rekordy billingowe, których nie udało się zapisać",
+    "API requests": "Zapytania do API",
 }

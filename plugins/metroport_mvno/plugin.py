@@ -134,6 +134,24 @@ def _connection_test(host: Any) -> Any:
     return connection_test(host)
 
 
+COUNTER_LABELS = {
+    "customers_bound": "Users bound to a customer in this run",
+    "customers_already_bound": "Users already bound",
+    "customers_not_bound": "Users not bound (no matching customer)",
+    "customers_ambiguous": "Users matching several customers",
+    "accounts_of_unbound_users": "SIM accounts of unbound users (skipped)",
+    "accounts_conflict": "SIM accounts held by another customer",
+    "numbers_linked": "Numbers linked to the MVNO tariff",
+    "numbers_without_tariff": "Numbers whose customer has no MVNO tariff",
+    "cdrs": "Billing records stored",
+    "cdrs_api": "Billing records read from the API",
+    "cdrs_orphan": "Billing records without an account (not imported)",
+    "cdrs_bad": "Billing records that could not be stored",
+    "api_requests": "API requests",
+}
+"""Job counters as the job run page labels them (Polish in ``messages.py``)."""
+
+
 plugin = Plugin(
     name="metroport_mvno",
     title="Metroport MVNO",
@@ -184,5 +202,6 @@ plugin = Plugin(
     checks=_checks,
     attention=_attention,
     connection_test=_connection_test,
+    counter_labels=COUNTER_LABELS,
     bin_scripts={"lms-metroportmvno-sync": ["metroport-mvno", "sync"]},
 )

@@ -144,3 +144,14 @@ def test_mvno_attention_reads_the_latest_sync_counters(mvno_host):
     with mvno_host.engine.connect() as conn:
         titles = [i.title for i in mvno_operator.attention(mvno_host, conn)]
     assert titles == ["Metroport MVNO: billing records without an account"]
+
+
+
+@pytest.mark.parametrize("name", ["hiperus_c5", "metroport_mvno"])
+def test_counter_labels_of_the_provider_plugins_have_polish_texts(name):
+    import importlib
+
+    plugin = importlib.import_module(f"plugins.{name}.plugin").plugin
+    polish = importlib.import_module(f"plugins.{name}.messages").PL
+    assert plugin.counter_labels
+    assert [label for label in plugin.counter_labels.values() if label not in polish] == []
