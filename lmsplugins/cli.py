@@ -270,7 +270,12 @@ def _add_builtin_commands() -> None:
     main.add_command(notify_cmd)
 
 
-_add_builtin_commands()
+if __name__ == "__main__":
+    # ``python -m lmsplugins.cli`` runs this file as ``__main__``, a second copy of the module: the
+    # command modules (bridge, notify, ...) import ``lmsplugins.cli`` and register on that one, so run
+    # its group, and do not import them from this copy (that import would be circular).
+    from lmsplugins.cli import main as _importable_main
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    _importable_main()
+else:
+    _add_builtin_commands()
