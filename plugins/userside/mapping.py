@@ -10,10 +10,12 @@ addresses and additional data. Empty text fields are left out (§1.1).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,15 +91,25 @@ class Options:
 
 
 def money(value: Any) -> str:
-    return f"{Decimal(value or 0).quantize(Decimal('0.01')):.2f}"
+    return f"{Decimal(value or 0):.2f}"
+
+
+@lru_cache(maxsize=65536)
+def _offset(hour: int, zone: ZoneInfo) -> int:
+    """The zone's UTC offset in seconds during the hour *hour* (epoch // 3600); offsets change on hours."""
+    offset = datetime.fromtimestamp(hour * 3600, zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 def date_time(epoch: int, zone: ZoneInfo) -> str:
-    return datetime.fromtimestamp(int(epoch), zone).strftime("%Y-%m-%d %H:%M:%S")
+    """``YYYY-MM-DD hh:mm:ss`` in *zone*; a hundred thousand of them per export, hence no strftime."""
+    epoch = int(epoch)
+    t = time.gmtime(epoch + _offset(epoch // 3600, zone))
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
 
 
 def date_only(epoch: int, zone: ZoneInfo) -> str:
-    return datetime.fromtimestamp(int(epoch), zone).strftime("%Y-%m-%d")
+    return date_time(epoch, zone)[:10]
 
 
 def month_start(now: int, zone: ZoneInfo) -> int:
@@ -399,7 +411,7 @@ def user_element(bundle: Any, options: Options) -> dict[str, Any]:
     """One customer (a :class:`lmsplugins.lms.customer_bundles.CustomerBundle`) -> get_user_list element."""
     c = bundle.customer
     nodes = _distinct_nodes(bundle.nodes)
-    balance = Decimal(c.balance or 0)
+    balance = Decimal(bundle.balance or 0)
     suspended = is_suspended(bundle.assignments, options.tariff_types, options.now)
     phones, emails = contacts(bundle.contacts)
     starts = [a.datefrom for a in bundle.assignments if a.tariffid is not None and a.datefrom]
