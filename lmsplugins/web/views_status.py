@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
 from lmsplugins.conntest import run_connection_test
 from lmsplugins.jobs import run_detail
@@ -182,6 +183,11 @@ def metrics() -> Any:
         current_app.logger.warning("/metrics refused to %s (not in %s)", address, METRICS_ALLOW)
         return Response(f"forbidden: {address} is not in {METRICS_ALLOW}\n", 403, mimetype="text/plain")
     failed = len(host.registry.failed) + len(web_state().web_failures)
-    body = metrics_text(job_health(host), failed, time.time())
+    try:
+        healths = job_health(host)
+    except SQLAlchemyError as exc:
+        current_app.logger.error("/metrics: the run records cannot be read: %s", exc)
+        return Response("the run records cannot be read; see the server log\n", 503, mimetype="text/plain")
+    body = metrics_text(healths, failed, time.time())
     return Response(body, 200, content_type="text/plain; version=0.0.4; charset=utf-8",
                     headers={"Cache-Control": "no-store"})

@@ -168,3 +168,16 @@ def test_polish_start_page_and_job_detail(host, app):
     assert "Czas w strefie Europe/Warsaw (" in page and "<td>z błędami</td>" in page
     detail = text(client.get("/admin/jobs/1"))
     assert "Kod wyjścia" in detail and "Dla tego uruchomienia nie zachowano wydruku." in detail
+
+
+def test_metrics_when_the_database_fails_is_503(host, app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from lmsplugins.web import views_status
+
+    def down(_host):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(views_status, "job_health", down)
+    response = app.test_client().get("/metrics")
+    assert response.status_code == 503 and "cannot be read" in text(response)
