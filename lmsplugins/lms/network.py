@@ -18,7 +18,7 @@ the same for one customer (the customer card).
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -35,7 +35,7 @@ LOCATION_ADDRESS, DEFAULT_LOCATION_ADDRESS, BILLING_ADDRESS = 2, 3, 1
 STREAM_ROWS = 2000
 
 
-@dataclass
+@dataclass(slots=True)
 class NodePoint:
     """A customer's node: where it is plugged in and which MAC addresses it uses."""
 
@@ -48,7 +48,7 @@ class NodePoint:
     macs: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OwnedDevice:
     """A network device the customer owns (an ONU or CPE), with its serial number."""
 
@@ -58,7 +58,7 @@ class OwnedDevice:
     model: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomerNetwork:
     """One customer with their address, contract number, nodes and devices."""
 
@@ -75,21 +75,25 @@ class CustomerNetwork:
     devices: list[OwnedDevice] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=8192)
 def ip_text(value: int | None) -> str:
-    """``nodes.ipaddr`` (inet_aton) as dotted text; "" for 0 or nothing."""
+    """``nodes.ipaddr`` (inet_aton) as dotted text; "" for 0, nothing or out of range.
+
+    Cached: the same few switch addresses come back for every customer of a large base."""
     if not value:
         return ""
-    try:
-        return str(ipaddress.IPv4Address(int(value)))
-    except ValueError:
+    v = int(value)
+    if not 0 < v <= 0xFFFFFFFF:
         return ""
+    return f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}"
 
 
 def _streamed(conn: Connection, statement: Select[Any], stream: bool = True) -> Iterator[Any]:
     options = {"stream_results": True, "yield_per": STREAM_ROWS} if stream else {}
     result = conn.execution_options(**options).execute(statement)
     try:
-        yield from result
+        for part in result.partitions(STREAM_ROWS):
+            yield from part
     finally:
         result.close()
 
@@ -132,9 +136,13 @@ def _contract_statement(only: Sequence[int] | None) -> Select[Any]:
 
 def _node_statement(only: Sequence[int] | None) -> Select[Any]:
     """Customer nodes with the management address of their device and their MACs, one row per MAC."""
+    mgmt_where = [nodes.c.ownerid.is_(None), nodes.c.netdev.is_not(None)]
+    if only is not None:
+        theirs = select(nodes.c.netdev).where(nodes.c.ownerid.in_(only), nodes.c.netdev.is_not(None))
+        mgmt_where.append(nodes.c.netdev.in_(theirs.scalar_subquery()))
     mgmt_ids = (
         select(nodes.c.netdev, func.min(nodes.c.id).label("node_id"))
-        .where(nodes.c.ownerid.is_(None), nodes.c.netdev.is_not(None))
+        .where(*mgmt_where)
         .group_by(nodes.c.netdev)
         .subquery("mgmt_ids")
     )
@@ -184,30 +192,28 @@ class ByCustomer:
 
     def take(self, customer_id: int) -> list[Any]:
         """The rows of *customer_id* (rows of lower ids, i.e. deleted customers, are skipped)."""
+        row = self._next
+        if row is None or row[0] > customer_id:
+            return []
         out = []
-        while self._next is not None and self._next[0] <= customer_id:
-            if self._next[0] == customer_id:
-                out.append(self._next)
-            self._next = next(self._rows, None)
+        rows = self._rows
+        while row is not None and row[0] <= customer_id:
+            if row[0] == customer_id:
+                out.append(row)
+            row = next(rows, None)
+        self._next = row
         return out
 
 
 def _nodes_of(rows: list[Any]) -> list[NodePoint]:
     points: list[NodePoint] = []
-    for row in rows:
-        if not points or points[-1].node_id != row.id:
-            points.append(
-                NodePoint(
-                    node_id=row.id,
-                    name=row.name or "",
-                    login=row.login or "",
-                    netdev_id=row.netdev,
-                    switch_ip=ip_text(row.switch_ip),
-                    port=int(row.port or 0),
-                )
-            )
-        if row.mac:
-            points[-1].macs.append(row.mac)
+    last = None
+    for _owner, node_id, name, login, netdev, port, switch_ip, mac in rows:
+        if last is None or last.node_id != node_id:
+            last = NodePoint(node_id, name or "", login or "", netdev, ip_text(switch_ip), int(port or 0), [])
+            points.append(last)
+        if mac:
+            last.macs.append(mac)
     return points
 
 
@@ -247,22 +253,19 @@ def _side_connection(conn: Connection, stack: ExitStack, only: Sequence[int] | N
 def _merged(
     rows: Iterable[Any], contracts: ByCustomer, node_rows: ByCustomer, device_rows: ByCustomer
 ) -> Iterator[CustomerNetwork]:
-    for row in rows:
+    for cid, lastname, name, status, city, street, house, flat in rows:
         yield CustomerNetwork(
-            id=row.id,
-            lastname=row.lastname or "",
-            name=row.name or "",
-            status=int(row.status or 0),
-            contract=_contract_of(contracts.take(row.id)),
-            city=row.city or "",
-            street=row.street or "",
-            house=row.house or "",
-            flat=row.flat or "",
-            nodes=_nodes_of(node_rows.take(row.id)),
-            devices=[
-                OwnedDevice(d.id, d.name or "", (d.serialnumber or "").strip(), d.model or "")
-                for d in device_rows.take(row.id)
-            ],
+            cid,
+            lastname or "",
+            name or "",
+            int(status or 0),
+            _contract_of(contracts.take(cid)),
+            city or "",
+            street or "",
+            house or "",
+            flat or "",
+            _nodes_of(node_rows.take(cid)),
+            [OwnedDevice(d[1], d[2] or "", (d[3] or "").strip(), d[4] or "") for d in device_rows.take(cid)],
         )
 
 

@@ -51,13 +51,21 @@ def _own_idents(conn: Connection) -> Iterator[Any]:
         result.close()
 
 
-def feed_elements(conn: Connection, side: Connection | None = None) -> Iterator[dict[str, Any]]:
-    """Every element of ``get_user_list``, in customer order (streamed; *side* runs the plugin table's
-    query where the driver needs a second connection for a second open result)."""
+def feed_chunks(conn: Connection, counter: RowCounter, side: Connection | None = None) -> Iterator[str]:
+    """``get_user_list`` as JSON text in pieces, customer by customer (streamed; *side* runs the plugin
+    table's query where the driver needs a second connection for a second open result). *counter*
+    counts customers with elements."""
     own = network.ByCustomer(_own_idents(side or conn))
+    yield "["
+    first = True
     for customer in network.customer_network(conn):
-        extra = [row.ident for row in own.take(customer.id)]
-        yield from mapping.feed_elements(customer, extra)
+        extra = [row[1] for row in own.take(customer.id)]
+        text = mapping.encoded_elements(customer, extra)
+        if text:
+            yield text if first else "," + text
+            first = False
+            counter.rows += 1
+    yield "]"
 
 
 def _owners(conn: Connection, kind: str, value: str) -> list[int]:
@@ -110,8 +118,8 @@ def _user_list() -> Any:
     with engine.connect() as conn:
         if conn.dialect.name in ("mysql", "mariadb"):
             with engine.connect() as side:
-                return json_document(json_array(counter.count(feed_elements(conn, side))), counter)
-        return json_document(json_array(counter.count(feed_elements(conn))), counter)
+                return json_document(feed_chunks(conn, counter, side), counter)
+        return json_document(feed_chunks(conn, counter), counter)
 
 
 def _search() -> Any:

@@ -19,6 +19,7 @@ the rest flagged.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ FEED_BASE = "/wildcore/mikbill"
 LINK_PATH = "/customer/{id}"
 SEARCH_KEYS = ("client_mac", "switch", "port", "onu_ident")
 
+_COLONS = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
 _HEX12 = re.compile(r"^[0-9A-Fa-f]{12}$")
 _MAC_SPLIT = re.compile(r"^[0-9A-Fa-f]{1,2}([:\-.]?[0-9A-Fa-f]{1,2}){5}$")
 _DOTTED = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
@@ -42,6 +44,8 @@ def normalize_mac(value: str | None) -> str | None:
     Accepts what LMS operators type: colons, dashes, Cisco dots or twelve bare hex digits.
     """
     text = (value or "").strip()
+    if len(text) == 17 and _COLONS.fullmatch(text):
+        return text.upper()
     if _DOTTED.match(text):
         digits = text.replace(".", "")
     elif _HEX12.match(text):
@@ -77,7 +81,10 @@ def normalize_serial(value: str | None) -> str | None:
 def onu_ident(value: str | None) -> str | None:
     """What Wildcore's ONU ident table holds for a device serial number: a MAC or a serial; None for
     anything else (an empty field, a free-text note)."""
-    return normalize_mac(value) or normalize_serial(value)
+    text = (value or "").strip()
+    if _SERIAL.fullmatch(text) and not _HEX12.fullmatch(text):
+        return text.upper()
+    return normalize_mac(text)
 
 
 @dataclass(frozen=True)
@@ -118,24 +125,41 @@ def _search(client_mac: str = "", switch: str = "", port: str = "", onu: str = "
     return {"client_mac": client_mac, "switch": switch, "port": port, "onu_ident": onu}
 
 
+def _search_tuples(customer: CustomerNetwork, extra_idents: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    """(client_mac, switch, port, onu_ident) per element; every value validated (a normalized MAC or
+    serial, a dotted IP, digits), so they need no JSON escaping."""
+    out: list[tuple[str, str, str, str]] = []
+    for node in customer.nodes:
+        if node.switch_ip and node.port > 0:
+            switch, port = node.switch_ip, str(node.port)
+        else:
+            switch = port = ""
+        seen: list[str] = []
+        for raw in node.macs:
+            mac = normalize_mac(raw)
+            if mac and mac not in seen:
+                seen.append(mac)
+        if not seen:
+            if switch:
+                out.append(("", switch, port, ""))
+            continue
+        out.append((seen[0], switch, port, ""))
+        out.extend((mac, "", "", "") for mac in seen[1:])
+    idents: list[str] = []
+    for raw in [d.serialnumber for d in customer.devices if d.serialnumber] + list(extra_idents):
+        ident = onu_ident(raw)
+        if ident and ident not in idents:
+            idents.append(ident)
+    out.extend(("", "", "", ident) for ident in idents)
+    return out
+
+
 def customer_searches(customer: CustomerNetwork, extra_idents: Iterable[str] = ()) -> list[dict[str, str]]:
     """The ``search`` parts for *customer* (see the module docstring for why they are split).
 
     *extra_idents* are ONU serials or MACs the ISP keeps outside LMS's network devices.
     """
-    searches: list[dict[str, str]] = []
-    for node in customer.nodes:
-        port_known = bool(node.switch_ip) and node.port > 0
-        switch, port = (node.switch_ip, str(node.port)) if port_known else ("", "")
-        node_macs = [m for m in (normalize_mac(x) for x in node.macs) if m]
-        if not node_macs and port_known:
-            searches.append(_search(switch=switch, port=port))
-        for i, mac in enumerate(dict.fromkeys(node_macs)):
-            searches.append(_search(client_mac=mac, switch=switch if i == 0 else "", port=port if i == 0 else ""))
-    idents = [onu_ident(d.serialnumber) for d in customer.devices] + [onu_ident(x) for x in extra_idents]
-    for ident in dict.fromkeys(i for i in idents if i):
-        searches.append(_search(onu=ident))
-    return searches
+    return [_search(*t) for t in _search_tuples(customer, extra_idents)]
 
 
 def feed_elements(
@@ -158,6 +182,25 @@ def feed(
     extra = extra_idents or {}
     for customer in customers:
         yield from feed_elements(customer, extra.get(customer.id, ()), options)
+
+
+def encoded_elements(
+    customer: CustomerNetwork, extra_idents: Iterable[str] = (), options: FeedOptions = FeedOptions()
+) -> str:
+    """:func:`feed_elements` as JSON text, comma-separated ("" for none): the customer's ``data`` is
+    encoded once for all its elements, the validated ``search`` values need no encoder (the feed of a
+    large base spends its time here)."""
+    searches = _search_tuples(customer, extra_idents)
+    if not searches:
+        return ""
+    data = _ENCODER.encode(customer_data(customer, options))
+    return ",".join(
+        f'{{"search":{{"client_mac":"{m}","switch":"{sw}","port":"{p}","onu_ident":"{o}"}},"data":{data}}}'
+        for m, sw, p, o in searches
+    )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def search_param(param: str | None, value: str | None) -> tuple[str, str]:

@@ -173,3 +173,17 @@ def test_diagnosis_of_an_onu_and_a_port_and_of_junk():
     assert (port.online, port.status_text, port.device_error) == (False, "Down", "unreachable")
     junk = mapping.diagnosis({"diagnostic": "nope", "device_status": []}, "onu")
     assert (junk.online, junk.rx, junk.uni) == (None, None, [])
+
+
+def test_encoded_elements_are_the_elements_as_json():
+    import json
+
+    customer = _customer(
+        lastname='Sklep "Groszek" \\ Ąę',
+        nodes=[NodePoint(1, "pc", "", 3, "10.2.0.1", 3, ["50:0f:f5:00:00:01", "500ff5000002"])],
+        devices=[OwnedDevice(9, "ONU", "ztegc69ef036", "F660")],
+    )
+    assert json.loads("[" + mapping.encoded_elements(customer, ["E0-67-B3-00-00-04"]) + "]") == mapping.feed_elements(
+        customer, ["E0-67-B3-00-00-04"]
+    )
+    assert mapping.encoded_elements(_customer()) == ""
