@@ -48,13 +48,15 @@ class ShownItem:
 
 
 def job_groups(web: WebState) -> list[JobGroup]:
-    """Each enabled plugin's jobs, in the plugins' order, then the host's; plugins with no run left out."""
+    """Each enabled plugin's jobs, in the plugins' order, then the host's. A plugin with commands but
+    no run yet has an empty group: a cron line never installed shows as "no runs recorded"."""
     registry = web.host.registry
     groups = {p.name: JobGroup(p.name, p.title) for p in registry.enabled}
     host_group = JobGroup(HOST_GROUP, "lmsplugins")
     for health in job_health(web.host):
         groups.get(health.plugin, host_group).jobs.append(health)
-    return [g for g in [*groups.values(), host_group] if g.jobs]
+    keep = {p.name for p in registry.enabled if p.cli is not None}
+    return [g for g in [*groups.values(), host_group] if g.jobs or g.name in keep]
 
 
 def _host_items(web: WebState, groups: list[JobGroup], now: float) -> list[AttentionItem]:

@@ -18,6 +18,7 @@ PL = {
     "Since last success": "Od ostatniego sukcesu",
     "Usual period": "Zwykły odstęp",
     "never": "nigdy",
+    "No runs recorded yet.": "Brak zapisanych uruchomień.",
     "overdue: no success for more than": "zaległe: brak sukcesu od ponad",
     "daily": "codziennie",
     "running": "w toku",

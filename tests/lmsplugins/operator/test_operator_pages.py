@@ -92,6 +92,18 @@ def test_start_page_shows_jobs_per_plugin_and_what_needs_attention(host, app):
     assert "Secret admin thing" in items
 
 
+def test_start_page_names_a_plugin_whose_jobs_never_ran(host, app):
+    import click
+
+    quiet = Plugin(name="quiet", title="Quiet plugin", lms_class="LMSQuietPlugin", version="1",
+                   cli=lambda: click.Group("quiet"))
+    host.registry.found.append(quiet)
+    host.registry.enabled.append(quiet)
+    page = text(log_in(app).get("/"))
+    assert re.search(r"<h3>Quiet plugin</h3>\s*<p class=\"hint\">No runs recorded yet.</p>", page)
+    assert "<h3>Widgets</h3>" not in page
+
+
 def test_start_page_for_a_user_without_admin_rights(host, app):
     add_run(host, "notify.block", time.time() - 600, status="failed")
     page = text(user_with(app, host, "clerk", "customer_management").get("/"))
