@@ -352,3 +352,89 @@ def missing_for_activation(c: CustomerExport) -> list[str]:
     if not c.email:
         missing.append("e-mail")
     return missing
+
+
+# --------------------------------------------------------------------------------------------------
+# MetroTV account card (§9): what may be issued, what may be removed
+
+
+@dataclass(frozen=True)
+class CardOrder:
+    """One live package (order) of an account card with its STBs."""
+
+    id: int
+    kind: str
+    """main, extra or multiroom"""
+    row: Mapping[str, Any]
+    stbs: tuple[Mapping[str, Any], ...]
+
+
+def card_orders(card: Mapping[str, Any]) -> list[CardOrder]:
+    """The live packages of ``GET /Iptv/Accounts/{id}``: MainPackage, ExtraPackages (a map), MultiroomPackages."""
+    packages = card.get("Packages") or {}
+    found: list[tuple[str, Any]] = []
+    if packages.get("MainPackage"):
+        found.append(("main", packages["MainPackage"]))
+    extras = packages.get("ExtraPackages") or {}
+    found += [("extra", e) for e in (extras.values() if isinstance(extras, dict) else extras)]
+    found += [("multiroom", m) for m in packages.get("MultiroomPackages") or []]
+    out = []
+    for kind, row in found:
+        if not isinstance(row, Mapping):
+            continue
+        stb = row.get("stb_data") or []
+        stbs = (stb,) if isinstance(stb, Mapping) else tuple(s for s in stb if isinstance(s, Mapping))
+        out.append(CardOrder(int(row.get("id") or 0), kind, row, stbs))
+    return out
+
+
+def denied_by(main: Mapping[str, Any] | None, packages: Mapping[int, Mapping[str, Any]]) -> set[int]:
+    """Package ids the account's base package denies (``pkg_denied`` of the BASE package, not of each
+    candidate: the PHP filter checked the wrong one)."""
+    if not main:
+        return set()
+    base = packages.get(int(main.get("pkg_id") or 0)) or main
+    return {int(x) for x in str(base.get("pkg_denied") or "").replace(";", ",").split(",") if x.strip().isdigit()}
+
+
+def offerable_packages(
+    packages: Iterable[Mapping[str, Any]], card: Mapping[str, Any], today: date
+) -> list[Mapping[str, Any]]:
+    """What the "issue package" form may offer: base packages (group 1) while there is no base, else
+    extras (groups 2, 3, 4) not denied by the base; only ``active`` ones, valid today (an empty or past
+    ``pkg_valid_to`` is not offered, a future ``pkg_valid_from`` neither)."""
+    by_id = {int(p.get("id") or 0): p for p in packages}
+    orders = card_orders(card)
+    main = next((o.row for o in orders if o.kind == "main"), None)
+    denied = denied_by(main, by_id)
+    wanted_groups = {2, 3, 4} if main else {1}
+    out = []
+    for pid, p in sorted(by_id.items()):
+        if int(p.get("pkg_group") or 0) not in wanted_groups or str(p.get("active")) != "1" or pid in denied:
+            continue
+        try:
+            valid_to = _date(p, "pkg_valid_to")
+            valid_from = _date(p, "pkg_valid_from")
+        except RowError:
+            continue
+        if valid_to is None or valid_to < today or (valid_from is not None and valid_from > today):
+            continue
+        out.append(p)
+    return out
+
+
+def order_removal_refusal(card: Mapping[str, Any], order_id: int) -> str | None:
+    """Why the order may not be removed yet (the chain STB -> extras -> base -> account), or None."""
+    orders = card_orders(card)
+    order = next((o for o in orders if o.id == order_id), None)
+    if order is None:
+        return "no such package on this account"
+    if order.stbs:
+        return "remove the package's STB first"
+    if order.kind == "main" and any(o.kind != "main" for o in orders):
+        return "remove the extra and multiroom packages before the base package"
+    return None
+
+
+def account_removal_refusal(card: Mapping[str, Any]) -> str | None:
+    return "remove the account's packages first" if card_orders(card) else None

@@ -172,7 +172,8 @@ def customer_panel(host: Host, customer_id: int) -> str:
         query = select(t.c.id, t.c.name, t.c.value).where(t.c.disabled == 0).order_by(t.c.name)
         tariff_rows = conn.execute(query).all()
         links = {}
-    data: dict[str, Any] = {"services": [], "packages": {}, "accounts": []}
+    data: dict[str, Any] = {"services": [], "packages": {}, "accounts": [], "cards": {}, "offer": {},
+                            "networks": [], "address": None}
     error = None
     if userid is not None and (show_fs or show_tv):
         try:
@@ -181,11 +182,12 @@ def customer_panel(host: Host, customer_id: int) -> str:
                     data["packages"] = {int(p["id"]): p for p in client.fsecure_packages()}
                     data["services"] = client.fsecure_services(userid)
                 if show_tv:
-                    data["accounts"] = client.tv_accounts(userid)
+                    _tv_data(client, userid, data, has_permission(PERM_TV_WRITE))
         except (MMSError, ConfigError) as exc:
             error = _message(exc)
         with host.engine.connect() as conn:
             links = {int(s["id"]): service.linked_assignment(conn, int(s["id"])) for s in data["services"]}
+            data["address"] = service.customer_export(conn, customer_id).address
     live = [s for s in data["services"] if s.get("status") != "deleted"]
     return render_template(
         "metroport_mms/panel.html",
@@ -204,6 +206,22 @@ def customer_panel(host: Host, customer_id: int) -> str:
         can_tv=has_permission(PERM_TV_WRITE),
         when=_when,
     )
+
+
+def _tv_data(client: MMSClient, userid: int, data: dict[str, Any], can_write: bool) -> None:
+    """The MetroTV box: each account's card (one call per account: a customer has a few), and for
+    writers the networks and the packages each account may be given now."""
+    from datetime import date
+
+    from .mapping import card_orders, offerable_packages
+
+    data["accounts"] = client.tv_accounts(userid)
+    data["cards"] = {int(a["id"]): client.tv_account(int(a["id"])) for a in data["accounts"]}
+    data["orders"] = {aid: card_orders(card) for aid, card in data["cards"].items()}
+    if can_write:
+        data["networks"] = client.networks()
+        packages = client.tv_packages()
+        data["offer"] = {aid: offerable_packages(packages, card, date.today()) for aid, card in data["cards"].items()}
 
 
 def _when(value: Any) -> str:
@@ -368,3 +386,7 @@ def metrotv_action(customer_id: int, account_id: int, action: str) -> Any:
     flash(gettext("MetroTV account #{id}: done ({action}).", id=account_id, action=gettext("action:" + action)),
           "success")
     return _back(customer_id)
+
+
+# The list pages and the customer card's MetroTV actions register their routes on this blueprint.
+from . import views_lists, views_tv  # noqa: E402, F401

@@ -124,3 +124,76 @@ def test_polish_first(env, app):
     card = client.get(f"/customers/{cid}").get_data(as_text=True)
     assert "Dodaj Klienta Do Metroport" in card and "Klient niepowiązany z MMS." in card
     assert "Metroport: klienci MMS" in client.get("/metroport/users").get_data(as_text=True)
+
+
+def test_list_pages_and_stb_warehouse(env, app):
+    client = log_in(app)
+    for path, marker in (("/metroport/fsecure/packages", "F-Secure SAFE 3"), ("/metroport/fsecure/clients", "status-"),
+                         ("/metroport/fsecure/operations", "create"), ("/metroport/metrotv/packages", "TV-START"),
+                         ("/metroport/metrotv/networks", "IPTV-1"), ("/metroport/metrotv/stb-models", "MAG-322"),
+                         ("/metroport/metrotv/accounts", "7001"), ("/metroport/metrotv/stbs", "w magazynie")):
+        page = client.get(path)
+        assert page.status_code == 200 and marker in page.get_data(as_text=True), path
+    token = csrf_token(client, "/metroport/metrotv/stbs")
+    count = len(env.sim.data.stbs)
+    form = {"csrf_token": token, "model": "MAG-322", "mac": "00:11", "serialnumber": "X"}
+    bad = flashes(client, client.post("/metroport/metrotv/stbs/add", data=form))
+    assert "is not a MAC address" in bad and len(env.sim.data.stbs) == count
+    page = flashes(client, client.post("/metroport/metrotv/stbs/add", data={
+        "csrf_token": token, "model": "MAG-322", "mac": "aa-bb-cc-00-11-22", "serialnumber": "SN-NEW-1"}))
+    assert len(env.sim.data.stbs) == count + 1 and "AA:BB:CC:00:11:22" in page
+    new_id = max(env.sim.data.stbs)
+    flashes(client, client.post(f"/metroport/metrotv/stbs/{new_id}/delete", data={"csrf_token": token}))
+    assert new_id not in env.sim.data.stbs
+    reader = user_with(app, env.host, "tvreader", "metroport_metrotv_read")
+    assert reader.get("/metroport/metrotv/stbs").status_code == 200
+    assert reader.post(f"/metroport/metrotv/stbs/{min(env.sim.data.stbs)}/delete",
+                       data={"csrf_token": csrf_token(reader, "/metroport/metrotv/stbs")}).status_code == 403
+
+
+def test_metrotv_card_enforces_the_removal_chain(env, app):
+    user = next(u for u in env.sim.data.users.values() if not any(
+        a["userid"] == u["userid"] for a in env.sim.data.accounts.values()))
+    cid = add_customer(env.host, "Kinoman", address={"city": "Łódź", "zip": "90-001", "street": "Piotrkowska",
+                                                     "house": "7"})
+    pair(env, user["userid"], cid)
+    client = log_in(app)
+    base = f"/metroport/customers/{cid}/metrotv"
+    token = csrf_token(client, f"/customers/{cid}")
+    card = client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert 'value="Piotrkowska"' in card and 'id="metrotv-add"' in card
+    flashes(client, client.post(f"{base}/accounts/add", data={
+        "csrf_token": token, "network": "1", "locationcity": "Łódź", "locationzip": "90-001",
+        "locationstreetname": "Piotrkowska", "locationstreetno": "7"}))
+    account = next(a for a in env.sim.data.accounts.values() if a["userid"] == user["userid"])
+    aid = account["id"]
+    page = flashes(client, client.post(f"{base}/{aid}/orders/add", data={"csrf_token": token, "package": "201",
+                                                                         "price": "15.00"}))
+    assert "cannot be issued" in page and not env.sim.data.live_orders(aid)  # an extra needs a base first
+    page = flashes(client, client.post(f"{base}/{aid}/orders/add", data={"csrf_token": token, "package": "102",
+                                                                         "price": "59,99"}))
+    assert "must be a sum" in page
+    flashes(client, client.post(f"{base}/{aid}/orders/add", data={"csrf_token": token, "package": "102",
+                                                                  "price": "59.99"}))
+    card = client.get(f"/customers/{cid}").get_data(as_text=True)
+    offered = re.findall(rf'<form[^>]*id="order-add-form-{aid}".*?</form>', card, re.S)[0]
+    assert 'value="201"' in offered
+    assert 'value="203"' not in offered and 'value="204"' not in offered  # denied by the base, inactive
+    flashes(client, client.post(f"{base}/{aid}/orders/add", data={"csrf_token": token, "package": "201",
+                                                                  "price": "15.00"}))
+    main = next(o for o in env.sim.data.live_orders(aid) if o["pkg_group"] == 1)
+    extra = next(o for o in env.sim.data.live_orders(aid) if o["pkg_group"] == 2)
+    stb = next(s for s in env.sim.data.stbs.values() if s["status"] == 1)
+    flashes(client, client.post(f"{base}/{aid}/orders/{main['id']}/stb", data={"csrf_token": token, "network": "1",
+                                                                                "stb": stb["serialnumber"]}))
+    assert stb["status"] == 3 and stb["iptv_accountid"] == aid
+    for target, reason in ((f"{base}/{aid}/delete", "packages first"),
+                           (f"{base}/{aid}/orders/{main['id']}/delete", "STB first")):
+        assert reason in flashes(client, client.post(target, data={"csrf_token": token}))
+    flashes(client, client.post(f"{base}/{aid}/stb/unlink", data={"csrf_token": token, "mac": stb["mac"]}))
+    page = flashes(client, client.post(f"{base}/{aid}/orders/{main['id']}/delete", data={"csrf_token": token}))
+    assert "extra and multiroom packages before the base" in page and main["active"] == 1
+    flashes(client, client.post(f"{base}/{aid}/orders/{extra['id']}/delete", data={"csrf_token": token}))
+    flashes(client, client.post(f"{base}/{aid}/orders/{main['id']}/delete", data={"csrf_token": token}))
+    page = flashes(client, client.post(f"{base}/{aid}/delete", data={"csrf_token": token}))
+    assert aid not in env.sim.data.accounts and "deleted" in page
