@@ -17,7 +17,7 @@ show how time and memory grow with size:
 
 Targets (issue 14): at most 5 s to the last byte, worker RSS at most 150 MB and flat with size.
 
-    python bench/wildcore_feed.py [--customers 100000 --switches 500 --sample 2000]
+    python bench/wildcore_feed.py [--customers 100000 --switches 500 --sample 500]
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--switches", type=int, default=500)
-    parser.add_argument("--sample", type=int, default=2000, help="customers in the per-customer baseline")
+    parser.add_argument("--sample", type=int, default=500, help="customers in the per-customer baseline")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None and shutil.which("gunicorn") is None:
