@@ -29,6 +29,12 @@ def _tables() -> Any:
     return TABLES
 
 
+def _cli() -> Any:
+    from .jobs import cli
+
+    return cli
+
+
 def _blueprint() -> Any:
     from .views import blueprint
 
@@ -105,6 +111,7 @@ plugin = Plugin(
     description="Wildcore DMS: MikBill-style customer feed for ONU/port binding, diagnostics on the customer card.",
     settings=SETTINGS,
     permissions=[Permission(READ, "Wildcore: diagnostics and matching problems")],
+    cli=_cli,
     blueprint=_blueprint,
     menu=[MenuEntry("Wildcore: unmatched and duplicates", "wildcore.problems", permission=READ)],
     panels=[Panel("wildcore", "Wildcore", _panel, permission=READ)],
