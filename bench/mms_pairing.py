@@ -33,7 +33,7 @@ from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.testing import databases as dbs
 from plugins.metroport_mms.client import MemoryTokenStore, MMSClient
 from plugins.metroport_mms.mapping import format_nip
-from plugins.metroport_mms.simulator import Dataset
+from plugins.metroport_mms.simdata import Dataset
 
 LOGIN, PASSWORD = "bench", "bench-pass"
 

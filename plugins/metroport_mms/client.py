@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -36,6 +36,8 @@ import requests
 
 from lmsplugins.errors import ConfigError, ProviderError
 from lmsplugins.http import HttpPolicy, make_session
+
+from .jsonstream import StreamError, iter_json_array
 
 log = logging.getLogger(__name__)
 
@@ -469,7 +471,9 @@ class MMSClient:
                 cls = MMSTransportError if response.status_code >= 500 else MMSError
                 raise cls(f"{call}: HTTP {response.status_code}: {detail}", call, response.status_code)
             try:
-                yield from iter_json_array(response.iter_content(1 << 16), call)
+                yield from iter_json_array(response.iter_content(1 << 16))
+            except StreamError as exc:
+                raise MMSProtocolError(f"{call}: {exc}", call) from None
             except requests.RequestException as exc:
                 raise MMSTransportError(f"{call}: the answer broke off: {_short(str(exc))}", call) from None
 
@@ -552,69 +556,6 @@ def _provider_message(body: str) -> str:
                 value = data[key]
                 return _short(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False), 200)
     return _short(body, 200)
-
-
-def iter_json_array(chunks: Iterable[bytes], call: str) -> Iterator[Mapping[str, Any]]:
-    """Objects of a JSON array (``[{...}, {...}]``) as the bytes arrive. A body that is not such an
-    array, is cut short or holds a non-object is a :class:`MMSProtocolError` after the objects before."""
-    decoder = json.JSONDecoder()
-    buf = ""
-    pos = 0
-    started = done = False
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        try:
-            text = pending.decode("utf-8")
-            pending = b""
-        except UnicodeDecodeError as exc:
-            if exc.start < len(pending) - 3:
-                raise MMSProtocolError(f"{call}: the answer is not UTF-8", call) from None
-            text, pending = pending[: exc.start].decode("utf-8"), pending[exc.start :]
-        buf = buf[pos:] + text
-        pos = 0
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n,":
-                if buf[pos] == "," and not started:
-                    raise MMSProtocolError(f"{call}: expected a JSON array", call)
-                pos += 1
-            if pos >= len(buf):
-                break
-            if not started:
-                if buf[pos] != "[":
-                    raise MMSProtocolError(f"{call}: expected a JSON array, got {_short(buf[pos:pos + 80])}", call)
-                started = True
-                pos += 1
-                continue
-            if buf[pos] == "]":
-                done = True
-                pos += 1
-                break
-            try:
-                obj, end = decoder.raw_decode(buf, pos)
-            except ValueError:
-                break
-            if end == len(buf):
-                break  # a number or a cut object may go on in the next chunk
-            if not isinstance(obj, dict):
-                raise MMSProtocolError(f"{call}: a row is not an object: {_short(repr(obj), 60)}", call)
-            yield obj
-            pos = end
-        if done:
-            break
-    rest = buf[pos:].strip()
-    if not done:
-        if rest:
-            try:
-                obj, end = decoder.raw_decode(buf, pos)
-            except ValueError:
-                obj = None
-            if isinstance(obj, dict) and buf[end:].strip() == "]":
-                yield obj
-                return
-        raise MMSProtocolError(f"{call}: the answer is cut short or not a JSON array", call)
-    if rest:
-        raise MMSProtocolError(f"{call}: unexpected data after the array", call)
 
 
 def _reads_only(session: requests.Session) -> requests.Session:
