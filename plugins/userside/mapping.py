@@ -10,6 +10,7 @@ addresses and additional data. Empty text fields are left out (§1.1).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ def _offset(hour: int, zone: ZoneInfo) -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
+@lru_cache(maxsize=8192)
 def date_time(epoch: int, zone: ZoneInfo) -> str:
     """``YYYY-MM-DD hh:mm:ss`` in *zone*; a hundred thousand of them per export, hence no strftime."""
     epoch = int(epoch)
@@ -117,10 +119,14 @@ def month_start(now: int, zone: ZoneInfo) -> int:
     return int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
+_MAC_SEPARATORS = str.maketrans("", "", ":-. ")
+_HEX12 = re.compile(r"[0-9a-f]{12}")
+
+
 def mac12(mac: str | None) -> str:
     """``00:1A:2b-...`` -> ``001a2b...``; '' unless twelve hex digits remain."""
-    text = "".join(ch for ch in (mac or "").lower() if ch in "0123456789abcdef")
-    return text if len(text) == 12 else ""
+    text = (mac or "").translate(_MAC_SEPARATORS).lower()
+    return text if _HEX12.fullmatch(text) else ""
 
 
 def _compact(data: dict[str, Any]) -> dict[str, Any]:
@@ -427,14 +433,10 @@ def user_element(bundle: Any, options: Options) -> dict[str, Any]:
         "agreement": agreements(c, bundle.contracts, options),
         "account_number": _account_number(c, bundle.contacts, options.account_number_source),
         "group": {str(g): {"id": str(g)} for g in bundle.groups},
-        "comment": (c.notes or "").strip(),
         "balance": money(balance),
         "credit": "0.00",
         "discount": _discount(bundle.assignments, options),
         "state_id": str(state_id(c.status, nodes, suspended, balance, options.debt_is_nomoney)),
-        "date_create": date_time(c.creationdate, options.zone) if c.creationdate else "",
-        "date_connect": date_time(min(starts), options.zone) if starts else "",
-        "date_activity": date_time(online, options.zone) if online else "",
         "traffic": {"month": {"up": int(bundle.traffic[0]), "down": int(bundle.traffic[1])}},
         "address": address_list(bundle.addresses, options.address_type),
         "phone": phones,
@@ -446,9 +448,18 @@ def user_element(bundle: Any, options: Options) -> dict[str, Any]:
             if str(getattr(c, name, "") or "").strip()
         ],
     }
+    comment = (c.notes or "").strip()
+    if comment:
+        element["comment"] = comment
+    if c.creationdate:
+        element["date_create"] = date_time(c.creationdate, options.zone)
+    if starts:
+        element["date_connect"] = date_time(min(starts), options.zone)
+    if online:
+        element["date_activity"] = date_time(online, options.zone)
     if options.export_password and nodes and nodes[0].passwd:
         element["password"] = nodes[0].passwd
-    return _compact(element)
+    return element
 
 
 def history_entry(entry: Any, zone: ZoneInfo) -> dict[str, str]:
