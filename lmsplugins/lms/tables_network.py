@@ -47,6 +47,7 @@ macs = Table(
     _c("mac", String(17), ""),
     Column("nodeid", Integer, ForeignKey("nodes.id", ondelete="CASCADE", onupdate="CASCADE"), nullable=False),
     UniqueConstraint("mac", "nodeid", name="macs_mac_key"),
+    Index("macs_nodeid_idx", "nodeid"),
 )
 
 netlinks = Table(

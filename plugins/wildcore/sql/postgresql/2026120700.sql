@@ -16,3 +16,9 @@ CREATE TABLE IF NOT EXISTS wildcore_misses (
     seen bigint NOT NULL DEFAULT 0,
     UNIQUE (customerid, target)
 );
+
+-- LMS's PostgreSQL schema has no index on macs.nodeid nor on netdevices.ownerid (MySQL gets both with
+-- their foreign keys), so the customer card's lookups of a customer's MACs and ONUs scanned both tables
+-- (about 90 ms at 100,000 customers). Our own names, so an LMS upgrade adding its own does not clash.
+CREATE INDEX IF NOT EXISTS wildcore_macs_nodeid_idx ON macs (nodeid);
+CREATE INDEX IF NOT EXISTS wildcore_netdevices_ownerid_idx ON netdevices (ownerid);
