@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from lmsplugins.errors import ConfigError
@@ -24,6 +24,7 @@ from lmsplugins.web.context import add_breadcrumb, current_settings, gettext, re
 from lmsplugins.web.i18n import add_messages
 from lmsplugins.web.machine import recent_requests
 from lmsplugins.web.slots import mask_secrets
+from lmsplugins.web.views_core import safe_next
 
 from . import diagnostics, feed
 from .client import WildcoreClient
@@ -60,6 +61,7 @@ def customer_panel(host: Host, customer_id: int) -> str:
     """The Wildcore box on the customer card (called by the frame inside the card's request)."""
     context = _panel_context(host, customer_id)
     context["error"] = mask_secrets(host, context["error"])
+    context["back"] = request.full_path.rstrip("?")
     return render_template("wildcore/panel.html", **context)
 
 
@@ -77,7 +79,8 @@ def poll(customer_id: int) -> Any:
         flash(gettext("Wildcore could not poll everything") + ": " + failed[0].error, "error")
     else:
         flash(gettext("Polled the devices through Wildcore"), "success")
-    return redirect(url_for("core.customer", customer_id=customer_id))
+    back = request.form.get("next") or ""
+    return redirect(safe_next(back) if back else url_for("core.customer", customer_id=customer_id))
 
 
 @blueprint.route("/problems")

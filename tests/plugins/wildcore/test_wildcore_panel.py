@@ -196,6 +196,12 @@ def test_poll_now_asks_the_device_and_needs_csrf(env: Env):
     assert env.sim.calls.get("diag_device") == 2
     html = env.card(admin, "kowalski")
     assert "polled from the device" in html and "is unreachable, returned stored data" in html
+    assert f'name="next" value="/customers/{cid}"' in html
+    token = csrf_token(admin, "/")
+    embedded = admin.post(f"/wildcore/poll/{cid}", data={"csrf_token": token, "next": f"/embed/customers/{cid}/panels"})
+    assert embedded.headers["Location"].endswith(f"/embed/customers/{cid}/panels")
+    away = admin.post(f"/wildcore/poll/{cid}", data={"csrf_token": token, "next": "https://evil.example/"})
+    assert "evil" not in away.headers["Location"]
 
 
 def test_rights(env: Env):
