@@ -14,8 +14,8 @@ The port notes of §8 are followed where the PHP handler kept no state:
   ``metroport.metrotv_tariff_tag`` / ``fsecure_tariff_tag`` are suspended in LMS (through the host's
   :mod:`lmsplugins.lms.suspensions`), their ids kept in ``metroport_settings``, and exactly those are
   resumed on unblock;
-* in a debug run (``lmsplugins notify -d/--test``) the host does not call these actions at all, so
-  nothing is sent to MMS (PHP called the API anyway).
+* in a debug run (``lmsplugins notify -d/--test``) nothing is sent to MMS (PHP called the API anyway):
+  the action only names the paired customers it would block or unblock, from its own flags.
 """
 
 from __future__ import annotations
@@ -129,6 +129,14 @@ def run_lock(lock: Lock, host: Host, conn: Connection, customer_ids: Sequence[in
             .order_by(m.c.lms_user_id, m.c.id)
         )]
     if not targets:
+        return 0
+    from lmsplugins.notify import current_run
+
+    run = current_run()
+    if run is not None and run.debug:
+        verb = "block" if block else "unblock"
+        ids = ", ".join(str(cid) for cid, _uid in targets[:20]) + (" ..." if len(targets) > 20 else "")
+        _say(f"{lock.label} debug: would {verb} the services of {len(targets)} paired customer(s): {ids}")
         return 0
     settings = host.plugin_settings(plugin)
     try:

@@ -57,7 +57,7 @@ def _lock_action(name: str, description: str) -> NotifyAction:
 
         return run_named(name, host, conn, ids, False)
 
-    return NotifyAction(name, block, unblock, description=description)
+    return NotifyAction(name, block, unblock, description=description, dry_run=True)
 
 
 def _demo(ctx: DemoContext) -> None:

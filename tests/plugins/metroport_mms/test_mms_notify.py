@@ -60,8 +60,11 @@ def test_tv_and_fsecure_locks_round_trip(env):
     by_hand = _assign(env, tv_cid, tv_tariff, suspended=1)
     ids = [tv_cid, fs_cid, del_cid, plain]
 
+    writes = len(env.sim.stats.bodies)
     result = notify(env, "block", "metrotv-locks,metrofsecure-locks", ids, "-d")
     assert result.exit_code == 0 and all(a["active"] == 1 for a in data.accounts.values() if a["userid"] == tv_user)
+    assert "METROTV debug: would block the services of 3 paired customer(s)" in result.output
+    assert len(env.sim.stats.bodies) == writes
 
     result = notify(env, "block", "metrotv-locks,metrofsecure-locks", ids)
     assert result.exit_code == 0, result.output
