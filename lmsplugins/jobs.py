@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import sys
@@ -24,6 +25,7 @@ from typing import IO, Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from lmsplugins import http
 from lmsplugins.checks import ensure_core_schema, sources
@@ -181,6 +183,7 @@ class Job:
     counters: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    connection_lost: bool = False
 
     @contextlib.contextmanager
     def chunk(self) -> Iterator[Connection]:
@@ -325,6 +328,25 @@ def run_job(
     except LMSPluginsError as exc:
         out.error(str(exc))
         return exc.exit_code
+    except Exception as exc:
+        if not _connection_lost(exc):
+            raise
+        if not job.connection_lost:  # lost while taking or releasing the lock: the server dropped it too
+            out.error(f"the database connection was lost ({_first_line(exc)}); run the job again")
+        return EXIT_FAILURES
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """A database restart or a cut connection, not a bug of the job: one line, not a traceback."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return (lines[0] if lines else type(orig).__name__)[:300]
 
 
 def _run_body(host: Host, run_id: int, job: Job, body: Callable[[Job], None]) -> int:
@@ -342,6 +364,16 @@ def _run_body(host: Host, run_id: int, job: Job, body: Callable[[Job], None]) ->
         out.error("interrupted; the chunk in progress was rolled back")
         return EXIT_FAILURES
     except Exception as exc:
+        if _connection_lost(exc):
+            job.connection_lost = True
+            logging.getLogger("sqlalchemy.pool").disabled = True  # the resets of the other dead connections
+            message = (
+                f"the database connection was lost ({_first_line(exc)}); the chunk in progress was rolled back; "
+                f"run the job again (run #{run_id})"
+            )
+            _record_end(host, run_id, "error", job, message)
+            out.error(message)
+            return EXIT_FAILURES
         _record_end(host, run_id, "error", job, f"{type(exc).__name__}: {exc}")
         out.error(f"{type(exc).__name__}: {exc} (run #{run_id}; details follow)")
         out.details(traceback.format_exc())

@@ -122,6 +122,8 @@ class Faults:
     soap_fault: int = 0
     rate_limit: int = 0
     expire_session: bool = False
+    expire_session_in: int = 0
+    """Forget every session when this many more SOAP requests have come (0 = off): expiry mid-run."""
     fail_action: dict[str, str] = field(default_factory=dict)
     """Action name -> error_message: answer that action ``success=false`` until removed."""
     lose_answer: dict[str, int] = field(default_factory=dict)
@@ -763,6 +765,11 @@ class HiperusSimulator:
             if faults.expire_session:
                 faults.expire_session = False
                 self.sessions.clear()
+            if faults.expire_session_in > 0:
+                faults.expire_session_in -= 1
+                if faults.expire_session_in == 0:
+                    self.stats["injected_expiry"] += 1
+                    self.sessions.clear()
             if self._over_limit():
                 self.stats["rate_limited"] += 1
                 return self._maybe_cut(self._refuse(RATE_LIMITED))

@@ -1,0 +1,130 @@
+"""The fault matrix's shared state: one simulator and one snapshot database per provider and database kind,
+and the table printed at the end of the run (provider x fault -> survived / not applicable / FAILED).
+
+Why snapshots: every case starts from the same "old" database (a clean run done once) and the same
+changed provider, so a case costs a database copy (SQLite file copy, PostgreSQL ``TEMPLATE`` clone)
+plus its two runs, and the whole tier stays within its CI budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fault_matrix import FAULTS, RESULTS, Declaration, Provider, checksums, discover, install, one_clear_line, run_job
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from lmsplugins.host import Host
+from lmsplugins.testing import databases as dbs
+
+DECLARATIONS = discover()
+_ids = itertools.count(1)
+
+
+def _pg_admin(statement: str) -> None:
+    p = dbs.pg_params()
+    engine = create_engine(
+        f"postgresql+psycopg://{p['user']}@{p['host']}:{p['port']}/postgres", poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class World:
+    """One provider's simulator (changed after the old run), its snapshot database and the checksums."""
+
+    decl: Declaration
+    kind: str
+    root: Path
+    provider: Provider
+    snapshot: str
+    old: dict = field(default_factory=dict)
+    new: dict = field(default_factory=dict)
+    clones: list[str] = field(default_factory=list)
+
+    def clone(self, directory: Path) -> tuple[Host, Path]:
+        """A fresh copy of the snapshot database (the old rows), as a Host and its lms.ini."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.kind == "sqlite":
+            target = directory / "lms.sqlite"
+            shutil.copyfile(self.snapshot, target)
+            ini = dbs.write_ini(directory, "sqlite", str(target))
+        else:
+            name = f"lmsplugins_fault_{os.getpid()}_{next(_ids)}"
+            _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.snapshot}"')
+            self.clones.append(name)
+            ini = dbs.write_ini(directory, "postgres", name)
+        return Host(ini), ini
+
+    def close(self) -> None:
+        self.provider.stop()
+        if self.kind == "postgres":
+            for name in [*self.clones, self.snapshot]:
+                _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _build(decl: Declaration, kind: str, root: Path, request: pytest.FixtureRequest) -> World:
+    folder = root / f"{decl.plugin}-{kind}"
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "sqlite":
+        host = dbs.sqlite_host(folder / "snapshot", seeded=False)
+        snapshot = str(folder / "snapshot" / "lms.sqlite")
+    else:
+        template = request.getfixturevalue("pg_template")
+        snapshot = f"lmsplugins_faultsnap_{os.getpid()}_{next(_ids)}"
+        _pg_admin(f'CREATE DATABASE "{snapshot}" TEMPLATE "{template}"')
+        host = Host(dbs.write_ini(folder / "snapshot", "postgres", snapshot))
+    install(host, decl.plugin, *decl.plugins)
+    provider = decl.start(host, folder)
+    world = World(decl, kind, folder, provider, snapshot)
+    ini = Path(host.ini_config.path)
+    one_clear_line(run_job(ini, decl.argv), (0,))
+    world.old = checksums(host, decl.tables)
+    host.dispose()
+    provider.change()
+    reference, reference_ini = world.clone(folder / "reference")
+    one_clear_line(run_job(reference_ini, decl.argv), (0,))
+    world.new = checksums(reference, decl.tables)
+    reference.dispose()
+    assert world.new != world.old, "the provider's change() must make the next run write different rows"
+    return world
+
+
+@pytest.fixture(scope="session")
+def worlds(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator:
+    built: dict[tuple[str, str], World] = {}
+    root = tmp_path_factory.mktemp("faults")
+
+    def get(decl: Declaration, kind: str) -> World:
+        key = (decl.plugin, kind)
+        if key not in built:
+            built[key] = _build(decl, kind, root, request)
+        return built[key]
+
+    yield get
+    for world in built.values():
+        world.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The matrix as a table at the end of ``make test`` (only when the tier ran)."""
+    if not RESULTS:
+        return
+    plugins = [d.plugin for d in DECLARATIONS]
+    width = max(len(f) for f in FAULTS) + 2
+    terminalreporter.write_sep("=", "fault matrix (provider x fault)")
+    terminalreporter.write_line("fault".ljust(width) + "".join(p.ljust(18) for p in plugins))
+    for fault in FAULTS:
+        cells = [RESULTS.get((p, fault), "not run").ljust(18) for p in plugins]
+        terminalreporter.write_line(fault.ljust(width) + "".join(cells))

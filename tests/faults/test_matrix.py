@@ -1,0 +1,148 @@
+"""The fault matrix: every declared provider plugin x every fault, one scenario (see ``fault_matrix``).
+
+Each case starts from a copy of the provider's "old" database (a clean run done once) with the
+provider's data changed since, runs the job as a real process under the fault, and then checks:
+one ``error:`` line and the runner's exit code; each touched table exactly old or exactly new; a
+clean re-run converges to exactly the rows of the fault-free reference run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fault_matrix import (
+    FAULTS,
+    PROCESS_FAULTS,
+    PROVIDER_FAULTS,
+    RESULTS,
+    Declaration,
+    Pause,
+    Run,
+    checksums,
+    finish,
+    one_clear_line,
+    run_job,
+    sigkill,
+    start_job,
+    terminate_backends,
+    wait_no_backends,
+)
+
+from conftest import DECLARATIONS, World
+from lmsplugins.host import Host
+from lmsplugins.jobs import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+
+
+def _provider_fault(decl: Declaration, world: World, host: Host, ini: Path, fault: str) -> None:
+    if fault == "timeout":
+        host.set_uiconfig("lmsplugins.http_retry_budget", "1")
+    world.provider.inject(fault)
+    try:
+        run = run_job(ini, decl.argv)
+    finally:
+        world.provider.clear()
+        if fault == "timeout":
+            host.set_uiconfig("lmsplugins.http_retry_budget", "120")
+    one_clear_line(run, (EXIT_OK, EXIT_FAILURES))
+    if fault == "timeout":
+        assert run.returncode == EXIT_FAILURES, run.describe()
+
+
+def _paused(decl: Declaration, host: Host, ini: Path) -> tuple[Pause, object]:
+    pause = Pause(host, decl.pause_table)
+    proc = start_job(ini, decl.argv)
+    _pid, writing = pause.wait_blocked(proc)
+    assert writing, "the job should be paused inside a transaction that has already written rows"
+    return pause, proc
+
+
+def _sigkill(decl: Declaration, host: Host, ini: Path) -> None:
+    pause, proc = _paused(decl, host, ini)
+    sigkill(proc)  # type: ignore[arg-type]
+    pause.release()
+    host.dispose()  # the test's own idle connection is not the job's
+    wait_no_backends(host)
+    assert proc.returncode == -9  # type: ignore[attr-defined]
+
+
+def _db_restart(decl: Declaration, host: Host, ini: Path) -> None:
+    pause, proc = _paused(decl, host, ini)
+    assert terminate_backends(host) >= 2
+    host.dispose()  # the test's own pooled connections went too
+    pause.release()
+    run = finish(proc, decl.argv)  # type: ignore[arg-type]
+    one_clear_line(run, (EXIT_FAILURES,))
+    assert "connection was lost" in run.error_lines[0], run.describe()
+    host.dispose()
+    wait_no_backends(host)
+
+
+def _concurrent(decl: Declaration, host: Host, ini: Path) -> None:
+    pause, proc = _paused(decl, host, ini)
+    try:
+        second = run_job(ini, decl.argv)
+    finally:
+        pause.release()
+    one_clear_line(second, (EXIT_LOCKED,))
+    first = finish(proc, decl.argv)  # type: ignore[arg-type]
+    one_clear_line(first, (EXIT_OK,))
+
+
+def _refused(run: Run) -> None:
+    one_clear_line(run, (EXIT_USAGE,))
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("plugin", [d.plugin for d in DECLARATIONS])
+def test_fault(plugin: str, fault: str, worlds, tmp_path: Path) -> None:
+    decl = next(d for d in DECLARATIONS if d.plugin == plugin)
+    if not decl.applicable(fault):
+        RESULTS[(plugin, fault)] = "n/a"
+        pytest.skip(f"not applicable: {decl.not_applicable.get(fault, 'nothing declared')}")
+    RESULTS[(plugin, fault)] = "FAILED"
+    world: World = worlds(decl, "postgres" if fault in PROCESS_FAULTS else "sqlite")
+    host, ini = world.clone(tmp_path / "db")
+    try:
+        if fault in PROVIDER_FAULTS:
+            _provider_fault(decl, world, host, ini, fault)
+        elif fault == "sigkill_mid_chunk":
+            _sigkill(decl, host, ini)
+        elif fault == "db_restart_mid_run":
+            _db_restart(decl, host, ini)
+        elif fault == "concurrent_run":
+            _concurrent(decl, host, ini)
+        elif fault == "bad_cli":
+            for argv in decl.bad_cli:
+                _refused(run_job(ini, argv))
+        elif fault == "bad_csv":
+            assert decl.bad_csv is not None
+            _refused(run_job(ini, decl.bad_csv(tmp_path)))
+        after = checksums(host, decl.tables)
+        if fault in ("bad_cli", "bad_csv"):
+            assert after == world.old, "refused input must leave every table as it was"
+        mixed = {t: after[t] for t in after if after[t] not in (world.old[t], world.new[t])}
+        assert not mixed, f"tables neither old nor new after {fault}: {mixed}"
+        rerun = run_job(ini, decl.argv)
+        one_clear_line(rerun, (EXIT_OK,))
+        assert checksums(host, decl.tables) == world.new, "a re-run must converge to the clean run's rows"
+        RESULTS[(plugin, fault)] = "survived"
+    finally:
+        host.dispose()
+
+
+def test_every_provider_plugin_declares_its_fault_cases() -> None:
+    """A provider plugin (one with a simulator) that joins the project joins the matrix too."""
+    from lmsplugins.loader import discover
+
+    providers = {
+        p.name for p in discover([]).found if getattr(p, "simulator", None) is not None and p.name != "example"
+    }  # the example plugin is the template for new plugins, with no provider behind it
+    declared = {d.plugin for d in DECLARATIONS}
+    assert providers, "no provider plugin found"
+    assert {"hiperus_c5", "metroport_mvno"} <= declared
+    missing = providers - declared
+    assert not missing, (
+        f"provider plugin(s) {sorted(missing)} have no fault-matrix declaration; add "
+        "tests/faults/providers/<name>.py (see tests/faults/fault_matrix.py)"
+    )
