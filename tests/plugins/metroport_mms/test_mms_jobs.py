@@ -208,3 +208,18 @@ def test_demo_hook_pairs_customers_and_fills_the_mirrors(sqlite_host, tmp_path):
     assert codes and set(codes) == {0}
     assert len(paired) == 6 and all(u in sim.data.users for u in paired)
     assert any(s["status"] == 3 and s["userid"] in paired for s in sim.data.stbs.values())
+
+
+def test_php_flags(env):
+    from click.testing import CliRunner
+
+    from lmsplugins.cli import main
+
+    result = CliRunner().invoke(main, ["metroport-mms", "metrotv-packages-update", "-C", str(env.ini), "-q"])
+    assert result.exit_code == 0 and result.output == ""
+    assert env.sql("SELECT COUNT(*) FROM metroport_metrotv_packages")[0][0] == 9
+    version = env.run("customer-update", "-v")
+    assert version.exit_code == 0 and "Metroport MMS plugin" in version.output
+    helped = env.run("fsecure-packages-update", "-h")
+    assert helped.exit_code == 0 and "--test" in helped.output and "--prune" in helped.output
+    assert env.run("customer-update", "--bogus").exit_code == 2
