@@ -114,6 +114,35 @@ def _demo_services(ctx: DemoContext) -> None:
                 client.stb_link(int(account["id"]), int(order["id"]), int(networks[0]["id"]), stb["mac"])
 
 
+PLACEHOLDERS = {"api_login": "loginki", "api_pass": "pass"}
+"""What the PHP install seeds into ``uiconfig`` for the credentials (enabled rows override lms.ini)."""
+
+
+def _checks(host: Any) -> list[str]:
+    """Spec §1/§2: the PHP install's enabled placeholder credentials override lms.ini, and its seeded
+    ``serwer_url`` has no scheme (no HTTP client can use it)."""
+    from lmsplugins.lms.settings import read_uiconfig
+
+    warnings: list[str] = []
+    with host.engine.connect() as conn:
+        for var, placeholder in PLACEHOLDERS.items():
+            stale = [r for r in read_uiconfig(conn, f"metroport.{var}")
+                     if not r["disabled"] and (r["value"] or "").strip() == placeholder]
+            if stale:
+                ids = ", ".join(f"#{r['id']}" for r in stale)
+                warnings.append(
+                    f"uiconfig row(s) {ids} set metroport.{var} to the PHP install's placeholder {placeholder!r}; "
+                    "uiconfig overrides lms.ini: set the real value there, or disable the row"
+                )
+        for row in read_uiconfig(conn, "metroport.serwer_url"):
+            value = (row["value"] or "").strip()
+            if not row["disabled"] and value and not value.lower().startswith(("http://", "https://")):
+                warnings.append(
+                    f"uiconfig row #{row['id']} metroport.serwer_url = {value!r} has no scheme; use https://{value}"
+                )
+    return warnings
+
+
 def _tables() -> Any:
     from .tables import TABLES
 
@@ -211,6 +240,7 @@ plugin = Plugin(
     ],
     simulator=_simulator,
     demo=_demo,
+    checks=_checks,
     bin_scripts={
         "metroport_customer_update": ["metroport-mms", "customer-update"],
         "metroport_fsecure_packages_update": ["metroport-mms", "fsecure-packages-update"],

@@ -150,3 +150,16 @@ def test_same_tables_on_sqlite_and_mariadb(other_host):
         assert conn.execute(select(mt.metroport_settings.c.updated)).scalar() is not None
         with pytest.raises(Exception, match=r"(?i)unique|duplicate"), conn.begin_nested():
             conn.execute(mt.metroport_customers.insert().values(metroport_user_id=1, lms_user_id=2))
+
+
+@pytest.mark.postgres
+def test_db_check_flags_the_php_placeholders(pg_host):
+    from lmsplugins.checks import check_database
+
+    dbs.load_php_plugin_schema(pg_host, "LMSMetroportPlugin")
+    upgrade(pg_host.engine, _source(pg_host))
+    pg_host.refresh_settings()
+    warnings = [w for w in check_database(pg_host).warnings if "metroport." in w]
+    assert any("metroport.api_login to the PHP install's placeholder 'loginki'" in w for w in warnings)
+    assert any("metroport.api_pass" in w for w in warnings)
+    assert any("serwer_url = 'api.mmsc.metroport.pl' has no scheme" in w for w in warnings)
