@@ -124,6 +124,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     plugins = [d.plugin for d in DECLARATIONS]
     width = max(len(f) for f in FAULTS) + 2
     terminalreporter.write_sep("=", "fault matrix (provider x fault)")
+    for (name, what), value in sorted(RESULTS.items()):
+        if what == "declared":
+            terminalreporter.write_line(f"{name}: {value} (add tests/faults/providers/{name}.py)")
     terminalreporter.write_line("fault".ljust(width) + "".join(p.ljust(18) for p in plugins))
     for fault in FAULTS:
         cells = [RESULTS.get((p, fault), "not run").ljust(18) for p in plugins]
