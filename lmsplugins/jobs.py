@@ -32,6 +32,7 @@ from lmsplugins.checks import ensure_core_schema, sources
 from lmsplugins.db import named_lock
 from lmsplugins.errors import LMSPluginsError, SchemaError
 from lmsplugins.host import Host
+from lmsplugins.lms import syslog
 from lmsplugins.migrate import upgrade
 from lmsplugins.secrets import mask_argv, mask_text, secret_values
 from lmsplugins.store import job_output, job_runs
@@ -188,11 +189,13 @@ class Job:
     @contextlib.contextmanager
     def chunk(self) -> Iterator[Connection]:
         """One transaction: committed at the end of the block, or rolled back (always under --test,
-        and on any exception, which then propagates)."""
+        and on any exception, which then propagates). Gateway changes made on it go to LMS's
+        transaction log when ``logs.enabled`` is on (module: the job's name)."""
         with self.host.engine.connect() as conn:
             trans = conn.begin()
             try:
-                yield conn
+                with syslog.recording(syslog.Syslog.for_host(self.host, conn, self.name)):
+                    yield conn
             except BaseException:
                 trans.rollback()
                 raise

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from lmsplugins.lms import syslog
+from lmsplugins.lms.syslog import OPER_ADD, RES_ASSIGN, RES_CUST, RES_LIAB, RES_TARIFF
 from lmsplugins.lms.tables import assignments, tariffassignments, tarifftags
 
 PERIOD_MONTHLY = 3
@@ -45,4 +47,17 @@ def assign_tariff(
         "invoice": invoice,
         "commited": 1,
     }
-    return int(conn.execute(assignments.insert().values(**values)).inserted_primary_key[0])
+    aid = int(conn.execute(assignments.insert().values(**values)).inserted_primary_key[0])
+    fields = [
+        (RES_TARIFF, tariffid),
+        (RES_CUST, customerid),
+        ("period", period),
+        ("at", at),
+        ("invoice", invoice),
+        ("datefrom", datefrom),
+        ("dateto", 0),
+        (RES_LIAB, None),
+        (RES_ASSIGN, aid),
+    ]
+    syslog.record(conn, RES_ASSIGN, OPER_ADD, fields)
+    return aid

@@ -17,6 +17,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from lmsplugins.db import bulk_insert
+from lmsplugins.lms import syslog
+from lmsplugins.lms.syslog import OPER_UPDATE, RES_CUST
 from lmsplugins.lms.tables import customerextids, customers, serviceproviders
 
 STATUS_INTERESTED, STATUS_WAITING, STATUS_CONNECTED, STATUS_DISCONNECTED, STATUS_DEBT_COLLECTION = 1, 2, 3, 4, 5
@@ -147,7 +149,14 @@ def bind_extid(conn: Connection, customer_id: int, extid: str, serviceproviderid
     if exists:
         return False
     conn.execute(e.insert().values(customerid=customer_id, extid=extid, serviceproviderid=serviceproviderid))
+    _log_extid(conn, customer_id, extid, serviceproviderid)
     return True
+
+
+def _log_extid(conn: Connection, customer_id: int, extid: str, serviceproviderid: int | None) -> None:
+    """LMS logs external ids only inside its customer update message: a customer update naming them."""
+    fields = [(RES_CUST, customer_id), ("extid", extid), ("serviceproviderid", serviceproviderid)]
+    syslog.record(conn, RES_CUST, OPER_UPDATE, fields)
 
 
 def unbind_extid(conn: Connection, customer_id: int, serviceproviderid: int | None, extid: str | None = None) -> int:
@@ -156,7 +165,10 @@ def unbind_extid(conn: Connection, customer_id: int, serviceproviderid: int | No
     stmt = e.delete().where(e.c.customerid == customer_id, cond)
     if extid is not None:
         stmt = stmt.where(e.c.extid == extid)
-    return conn.execute(stmt).rowcount or 0
+    removed = conn.execute(stmt).rowcount or 0
+    if removed:
+        _log_extid(conn, customer_id, "", serviceproviderid)
+    return removed
 
 
 def get_customers(conn: Connection, ids: Iterable[int]) -> dict[int, Mapping]:
@@ -172,16 +184,24 @@ def display_name(lastname: str, name: str) -> str:
 def set_status(
     conn: Connection, customer_ids: Iterable[int], status: int, only_from: Iterable[int] | None = None
 ) -> int:
-    """Change ``customers.status`` (notify's customer-status action); returns rows changed."""
-    stmt = customers.update().where(customers.c.id.in_(list(customer_ids)), customers.c.status != status)
+    """Change ``customers.status``; returns rows changed (each logged as LMS's customer update)."""
+    where = [customers.c.id.in_(list(customer_ids)), customers.c.status != status]
     if only_from is not None:
-        stmt = stmt.where(customers.c.status.in_(list(only_from)))
-    return conn.execute(stmt.values(status=status)).rowcount or 0
+        where.append(customers.c.status.in_(list(only_from)))
+    if syslog.active(conn) is not None:
+        changed = [r[0] for r in conn.execute(select(customers.c.id).where(*where).order_by(customers.c.id))]
+        for cid in changed:
+            syslog.record(conn, RES_CUST, OPER_UPDATE, [(RES_CUST, cid), ("status", status)])
+    return conn.execute(customers.update().where(*where).values(status=status)).rowcount or 0
 
 
 def bind_extids(conn: Connection, bindings: Iterable[tuple[int, str]], serviceproviderid: int | None) -> int:
     """Insert many (customer id, extid) bindings with one provider in one bulk statement; the caller
     has checked that none exists yet (matching jobs bind thousands at once). Returns the count."""
+    if syslog.active(conn) is not None:
+        bindings = list(bindings)
+        for cid, extid in bindings:
+            _log_extid(conn, cid, extid, serviceproviderid)
     rows = ({"customerid": cid, "extid": extid, "serviceproviderid": serviceproviderid} for cid, extid in bindings)
     return bulk_insert(conn, customerextids, rows, batch_size=20000)
 

@@ -45,6 +45,7 @@ from sqlalchemy.sql import Select
 
 from lmsplugins.db import lock_for_transaction
 from lmsplugins.errors import LMSPluginsError
+from lmsplugins.lms import syslog
 from lmsplugins.lms.customers import display_name
 from lmsplugins.lms.tables import (
     addresses,
@@ -778,6 +779,7 @@ class InvoiceWriter:
         )
         conn.execute(invoicecontents.insert(), contents)
         cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
+        log_invoice(conn, docid, values, contents, charges, cash_ids)
         return WrittenInvoice(docid, number, fullnumber, planid, draft.cdate, total, cash_ids)
 
     def append(
@@ -821,6 +823,7 @@ class InvoiceWriter:
         )
         conn.execute(invoicecontents.insert(), contents)
         cash_ids = tuple(int(conn.execute(cash.insert().values(**row)).inserted_primary_key[0]) for row in charges)
+        log_invoice(conn, docid, None, contents, charges, cash_ids)
         return AppendedLines(docid, tuple(range(first, first + len(lines))), total, cash_ids)
 
     def _line_rows(
@@ -902,6 +905,40 @@ class InvoiceWriter:
     def _tax_rates(conn: Connection, taxids: set[int]) -> dict[int, Decimal]:
         rows = conn.execute(select(taxes.c.id, taxes.c.value).where(taxes.c.id.in_(sorted(taxids))))
         return {int(r.id): to_decimal(r.value) for r in rows}
+
+
+_DOC_RESOURCES = {
+    "customerid": syslog.RES_CUST,
+    "numberplanid": syslog.RES_NUMPLAN,
+    "countryid": syslog.RES_COUNTRY,
+    "divisionid": syslog.RES_DIV,
+    "taxid": syslog.RES_TAX,
+    "tariffid": syslog.RES_TARIFF,
+    "docid": syslog.RES_DOC,
+}
+
+
+def log_invoice(
+    conn: Connection,
+    docid: int,
+    document: dict[str, Any] | None,
+    contents: Sequence[dict[str, Any]],
+    charges: Sequence[dict[str, Any]],
+    cash_ids: Sequence[int],
+) -> None:
+    """LMS's ``AddInvoice`` log: the document (when new), each item and each charge, one transaction."""
+    log = syslog.active(conn)
+    if log is None:
+        return
+    log.new_transaction()
+    if document is not None:
+        fields = [*syslog.row_fields(document, _DOC_RESOURCES, skip=("userid",)), (syslog.RES_DOC, docid)]
+        log.add(syslog.RES_DOC, syslog.OPER_ADD, fields, keys=("div_countryid",))
+    for item, charge, cash_id in zip(contents, charges, cash_ids, strict=True):
+        fields = [*syslog.row_fields(item, _DOC_RESOURCES), (syslog.RES_CUST, charge["customerid"])]
+        log.add(syslog.RES_INVOICECONT, syslog.OPER_ADD, fields)
+        fields = [*syslog.row_fields(charge, _DOC_RESOURCES, skip=("userid",)), (syslog.RES_CASH, cash_id)]
+        log.add(syslog.RES_CASH, syslog.OPER_ADD, fields)
 
 
 def write_invoice(conn: Connection, draft: InvoiceDraft, writer: InvoiceWriter | None = None) -> WrittenInvoice:

@@ -11,6 +11,10 @@ module) holds ``logmessages`` (resource type, operation), and each message holds
   or NULL becomes a key row named after the resource (``nodeid``; NULL is stored as 0); every other
   field becomes a data row with the value as text (PHP ``true`` as ``1``, ``false`` as ``''``).
 
+The host's gateways log through :func:`active`: a job's chunk (``lmsplugins.jobs.Job.chunk``) makes a
+writer for its connection current with :func:`recording`, so a gateway called on that connection
+records its change without any caller passing a logger, and nothing is recorded elsewhere.
+
 A :class:`Syslog` buffers what a job writes and :meth:`Syslog.flush` stores it with one multi-row
 insert per table, so logging 20,000 blocked debtors costs four statements, not 80,000. When the
 setting is off, :meth:`Syslog.add` is a no-op, exactly like LMS's ``SYSLOG::getInstance()`` = null.
@@ -18,9 +22,11 @@ setting is off, :meth:`Syslog.add` is a no-op, exactly like LMS's ``SYSLOG::getI
 
 from __future__ import annotations
 
+import contextvars
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +39,8 @@ if TYPE_CHECKING:
 
 RES_USER, RES_ASSIGN, RES_LIAB, RES_NODE, RES_CUST = 1, 2, 3, 5, 7
 RES_CUSTGROUP, RES_CUSTASSIGN, RES_TARIFF, RES_NODEGROUP, RES_NODEGROUPASSIGN = 10, 11, 12, 13, 14
-RES_DOC, RES_VOIP_ACCOUNT, RES_VOIP_ACCOUNT_NUMBER = 36, 65, 66
+RES_TAX, RES_NUMPLAN, RES_DIV, RES_COUNTRY, RES_CASH, RES_DOC, RES_INVOICECONT = 15, 16, 18, 19, 35, 36, 37
+RES_ADDRESS, RES_VOIP_ACCOUNT, RES_VOIP_ACCOUNT_NUMBER = 55, 65, 66
 OPER_ADD, OPER_DELETE, OPER_UPDATE = 1, 2, 3
 
 RESOURCE_KEYS: dict[int, str] = {
@@ -47,7 +54,13 @@ RESOURCE_KEYS: dict[int, str] = {
     RES_TARIFF: "tariffid",
     RES_NODEGROUP: "nodegroupid",
     RES_NODEGROUPASSIGN: "nodegroupassignmentid",
+    RES_TAX: "taxrateid",
+    RES_NUMPLAN: "numberplanid",
+    RES_DIV: "divisionid",
+    RES_COUNTRY: "countryid",
+    RES_CASH: "cashid",
     RES_DOC: "documentid",
+    RES_ADDRESS: "address_id",
     RES_VOIP_ACCOUNT: "voipaccountid",
     RES_VOIP_ACCOUNT_NUMBER: "voipnumberid",
 }
@@ -168,3 +181,41 @@ class Syslog:
             stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
             return [int(r[0]) for r in self.conn.execute(stmt, rows)]
         return [int(self.conn.execute(table.insert().values(**row)).inserted_primary_key[0]) for row in rows]
+
+
+_ACTIVE: contextvars.ContextVar[Syslog | None] = contextvars.ContextVar("lms_syslog", default=None)
+
+
+@contextmanager
+def recording(log: Syslog) -> Iterator[Syslog]:
+    """Make *log* the writer of its connection's gateway changes; flushed when the block ends."""
+    token = _ACTIVE.set(log)
+    try:
+        yield log
+        log.flush()
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active(conn: Connection) -> Syslog | None:
+    """The enabled writer recording changes made on *conn*, or None (then nothing is logged)."""
+    log = _ACTIVE.get()
+    if log is None or not log.enabled or log.conn is not conn:
+        return None
+    return log
+
+
+def record(conn: Connection, resource: int, operation: int, fields: Iterable[Field], *, new: bool = True) -> None:
+    """One gateway change: a message (in a new transaction unless *new* is False) when logging is on."""
+    log = active(conn)
+    if log is None:
+        return
+    if new:
+        log.new_transaction()
+    log.add(resource, operation, fields)
+
+
+def row_fields(row: Mapping[str, Any], resources: Mapping[str, int], skip: Iterable[str] = ()) -> list[Field]:
+    """A table row as message fields: columns naming a resource (``customerid``) become that resource."""
+    skipped = set(skip)
+    return [(resources.get(name, name), value) for name, value in row.items() if name not in skipped]

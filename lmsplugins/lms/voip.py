@@ -17,6 +17,16 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from lmsplugins.db import bulk_insert, upsert
+from lmsplugins.lms import syslog
+from lmsplugins.lms.syslog import (
+    OPER_ADD,
+    OPER_DELETE,
+    OPER_UPDATE,
+    RES_ADDRESS,
+    RES_CUST,
+    RES_VOIP_ACCOUNT,
+    RES_VOIP_ACCOUNT_NUMBER,
+)
 from lmsplugins.lms.tables import (
     assignments,
     tariffassignments,
@@ -112,9 +122,11 @@ def write_cdrs(
     update: bool = True,
     batch_size: int | None = None,
     ordered: bool = False,
+    keep: Sequence[str] = (),
 ) -> int:
     """Write CDR rows (from :func:`cdr_row`); existing (direction, uniqueid) rows are updated when
-    *update*, else left as they are. Returns the number of rows sent.
+    *update*, else left as they are. Returns the number of rows sent. Columns in *keep* are never
+    updated: ``creationdate`` is when LMS first had the record, and lms-payments bills by it.
 
     With *ordered*, rows are complete sequences in :data:`CDR_COLUMNS` order (an importer's hot path
     need not build a dict per row). The default batch suits each engine: PostgreSQL keeps a batch's
@@ -123,7 +135,7 @@ def write_cdrs(
     """
     if batch_size is None:
         batch_size = 200_000 if conn.dialect.name == "mysql" else 20_000
-    upd = [c for c in CDR_COLUMNS if c not in CDR_KEY] if update else []
+    upd = [c for c in CDR_COLUMNS if c not in CDR_KEY and c not in keep] if update else []
     return upsert(
         conn, voip_cdr, rows, key=CDR_KEY, update=upd, batch_size=batch_size, columns=CDR_COLUMNS if ordered else None
     )
@@ -224,8 +236,27 @@ def create_account(
             )
         ).inserted_primary_key[0]
     )
-    set_numbers(conn, account_id, phones)
+    fields = [
+        (RES_CUST, ownerid),
+        ("login", login),
+        ("passwd", passwd),
+        ("access", access),
+        ("balance", balance),
+        ("flags", flags),
+        ("cost_limit", cost_limit),
+        (RES_ADDRESS, address_id),
+        ("description", description),
+        ("extid", extid),
+        ("serviceproviderid", serviceproviderid),
+        (RES_VOIP_ACCOUNT, account_id),
+    ]
+    syslog.record(conn, RES_VOIP_ACCOUNT, OPER_ADD, fields)
+    set_numbers(conn, account_id, phones, _same_transaction=True)
     return account_id
+
+
+def _owner(conn: Connection, account_id: int) -> int | None:
+    return conn.execute(select(voipaccounts.c.ownerid).where(voipaccounts.c.id == account_id)).scalar()
 
 
 def update_account(conn: Connection, account_id: int, userid: int | None = None, **values: Any) -> None:
@@ -239,13 +270,27 @@ def update_account(conn: Connection, account_id: int, userid: int | None = None,
         .where(voipaccounts.c.id == account_id)
         .values(**values, moddate=int(time.time()), modid=userid)
     )
+    if syslog.active(conn) is not None:
+        named = [(RES_ADDRESS if k == "address_id" else k, v) for k, v in values.items() if k != "ownerid"]
+        fields = [(RES_VOIP_ACCOUNT, account_id), (RES_CUST, _owner(conn, account_id)), *named]
+        syslog.record(conn, RES_VOIP_ACCOUNT, OPER_UPDATE, fields)
 
 
 def delete_account(conn: Connection, account_id: int) -> None:
+    if syslog.active(conn) is not None:
+        owner = _owner(conn, account_id)
+        if owner is not None:
+            syslog.record(conn, RES_VOIP_ACCOUNT, OPER_DELETE, [(RES_VOIP_ACCOUNT, account_id), (RES_CUST, owner)])
+            numbers = conn.execute(select(voip_numbers.c.id).where(voip_numbers.c.voip_account_id == account_id))
+            for (number_id,) in numbers.all():
+                fields = [(RES_VOIP_ACCOUNT, account_id), (RES_VOIP_ACCOUNT_NUMBER, number_id), (RES_CUST, owner)]
+                syslog.record(conn, RES_VOIP_ACCOUNT_NUMBER, OPER_DELETE, fields, new=False)
     conn.execute(voipaccounts.delete().where(voipaccounts.c.id == account_id))
 
 
-def set_numbers(conn: Connection, account_id: int, phones: Sequence[str]) -> tuple[int, int]:
+def set_numbers(
+    conn: Connection, account_id: int, phones: Sequence[str], *, _same_transaction: bool = False
+) -> tuple[int, int]:
     """Make the account's numbers exactly *phones* (in order), keeping rows of numbers that stay, so
     their ``tariff_id``, ``info`` and ``voip_number_assignments`` survive. Returns (added, removed)."""
     n = voip_numbers
@@ -255,8 +300,15 @@ def set_numbers(conn: Connection, account_id: int, phones: Sequence[str]) -> tup
     }
     wanted = list(dict.fromkeys(phones))
     removed = [r.id for p, r in existing.items() if p not in wanted]
+    log = syslog.active(conn)
+    owner = _owner(conn, account_id) if log is not None else None
+    if log is not None and not _same_transaction:
+        log.new_transaction()
     if removed:
         conn.execute(n.delete().where(n.c.id.in_(removed)))
+        for number_id in removed:
+            fields = [(RES_VOIP_ACCOUNT, account_id), (RES_VOIP_ACCOUNT_NUMBER, number_id), (RES_CUST, owner)]
+            syslog.record(conn, RES_VOIP_ACCOUNT_NUMBER, OPER_DELETE, fields, new=False)
     # Park kept rows on negative indexes first: (voip_account_id, number_index) is unique.
     for i, phone in enumerate(wanted, 1):
         if phone in existing and existing[phone].number_index != i:
@@ -269,6 +321,14 @@ def set_numbers(conn: Connection, account_id: int, phones: Sequence[str]) -> tup
         else:
             conn.execute(n.insert().values(voip_account_id=account_id, phone=phone, number_index=i))
             added += 1
+            fields = [
+                (RES_VOIP_ACCOUNT, account_id),
+                (RES_CUST, owner),
+                ("phone", phone),
+                ("number_index", i),
+                ("info", ""),
+            ]
+            syslog.record(conn, RES_VOIP_ACCOUNT_NUMBER, OPER_ADD, fields, new=False)
     return added, len(removed)
 
 
@@ -343,6 +403,18 @@ def count_provider_cdrs(
     """CDRs with call_start_time in [start, end] where a provider account is caller or callee."""
     scope = _provider_cdr_scope(start, end, serviceproviderid, owner_id)
     return int(conn.execute(select(func.count()).select_from(voip_cdr).where(scope)).scalar() or 0)
+
+
+def provider_cdr_creationdates(
+    conn: Connection, start: int, end: int, serviceproviderid: int, owner_id: int | None = None
+) -> dict[tuple[int, str], int]:
+    """(direction, uniqueid) -> creationdate of the CDRs in :func:`count_provider_cdrs`'s scope that
+    have one: an importer that deletes and re-inserts a period keeps them, or lms-payments (which
+    bills by ``COALESCE(creationdate, call_start_time)``) would bill a re-imported record twice."""
+    c = voip_cdr
+    scope = _provider_cdr_scope(start, end, serviceproviderid, owner_id)
+    query = select(c.c.direction, c.c.uniqueid, c.c.creationdate).where(scope, c.c.creationdate.is_not(None))
+    return {(int(r.direction), r.uniqueid): int(r.creationdate) for r in conn.execute(query)}
 
 
 def delete_provider_cdrs(
@@ -451,6 +523,9 @@ def replace_number(conn: Connection, account_id: int, old_phone: str, new_phone:
     done = conn.execute(
         n.update().where(n.c.voip_account_id == account_id, n.c.phone == old_phone).values(phone=new_phone)
     ).rowcount
+    if done and syslog.active(conn) is not None:
+        fields = [(RES_VOIP_ACCOUNT, account_id), (RES_CUST, _owner(conn, account_id)), ("phone", new_phone)]
+        syslog.record(conn, RES_VOIP_ACCOUNT_NUMBER, OPER_UPDATE, fields)
     return bool(done)
 
 
