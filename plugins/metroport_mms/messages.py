@@ -1,7 +1,7 @@
 """Polish (first) and English texts of the Metroport MMS pages, keyed by their English text as the frame
 expects; words whose Polish form depends on what they describe carry a prefix (``status:``, ``action:``).
-The catalogue is shared by the host and every plugin, so a word already translated there ("Active",
-"City"...) is not given another Polish form here."""
+The catalogue is shared by the host and every plugin, so a word other plugins translate too ("Active",
+"City") gets the same Polish form here, never another one."""
 
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ PL: dict[str, str] = {
     "LMS assignment #{id} ended.": "Zakończono zobowiązanie LMS #{id}.",
     "MetroTV account #{id}: done ({action}).": "Konto MetroTV #{id}: wykonano ({action}).",
     "blocked": "zablokowane",
+    "Active": "Aktywne",
+    "City": "Miejscowość",
     "F-Secure: packages": "F-Secure: pakiety",
     "F-Secure: clients": "F-Secure: klienci",
     "F-Secure: operations": "F-Secure: operacje",
