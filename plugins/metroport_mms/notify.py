@@ -140,7 +140,7 @@ def run_lock(lock: Lock, host: Host, conn: Connection, customer_ids: Sequence[in
         return 0
     settings = host.plugin_settings(plugin)
     try:
-        client = MMSClient.from_settings(settings, store.DbTokenStore(host.engine))
+        client = MMSClient.from_settings(settings, store.ConnTokenStore(conn))
         client.token()
     except Exception as exc:  # PHP: error_log and nothing done; the rest of the notify run goes on
         _error(f"{lock.name}: cannot use MMS, nothing {'blocked' if block else 'unblocked'}: {exc}")

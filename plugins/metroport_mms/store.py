@@ -69,6 +69,20 @@ class DbTokenStore:
             write_setting(conn, TOKEN, token)
 
 
+class ConnTokenStore:
+    """A token store on a connection that is already inside a transaction (a notify run): on SQLite a
+    second connection could not write while the run holds its write lock."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def load(self) -> tuple[str, float] | None:
+        return read_setting(self.conn, TOKEN)
+
+    def save(self, token: str) -> None:
+        write_setting(self.conn, TOKEN, token)
+
+
 def pairs(conn: Connection) -> list[tuple[int, int]]:
     """Every (MMS user id, LMS customer id) pair."""
     m = metroport_customers

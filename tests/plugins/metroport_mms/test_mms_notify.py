@@ -66,8 +66,10 @@ def test_tv_and_fsecure_locks_round_trip(env):
     assert "METROTV debug: would block the services of 3 paired customer(s)" in result.output
     assert len(env.sim.stats.bodies) == writes
 
-    result = notify(env, "block", "metrotv-locks,metrofsecure-locks", ids)
+    env.sql("DELETE FROM metroport_settings")  # a login inside the run, after LMS's own action wrote
+    result = notify(env, "block", "customer-status,metrotv-locks,metrofsecure-locks", ids)
     assert result.exit_code == 0, result.output
+    assert env.sql("SELECT status FROM customers WHERE id = :c", c=tv_cid)[0][0] == 5
     assert all(a["active"] == 0 for a in data.accounts.values() if a["userid"] == tv_user)
     assert f"METROTV BLOKADA - Klient LMS: {tv_cid}" in result.output
     assert all(s["status"] in ("blocked", "deleted") for s in data.services.values() if s["userid"] == fs_user)
