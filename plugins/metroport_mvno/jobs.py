@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,9 @@ JOB = "metroport_mvno.sync"
 NET_FLAG = 16
 """``tariffs.flags`` bit TARIFF_FLAG_NET_ACCOUNT: the customer's records are priced net."""
 SAMPLE_ROWS = 5
-_CALLER, _CALLEE, _START, _PRICE, _DIRECTION, _UNIQUEID = (
-    voip.CDR_COLUMNS.index(c) for c in ("caller", "callee", "call_start_time", "price", "direction", "uniqueid")
+_CALLER, _CALLEE, _START, _CREATED, _PRICE, _DIRECTION, _UNIQUEID = (
+    voip.CDR_COLUMNS.index(c)
+    for c in ("caller", "callee", "call_start_time", "creationdate", "price", "direction", "uniqueid")
 )
 PARTS = ("customers", "accounts", "billings")
 
@@ -544,13 +546,26 @@ class Sync:
                 conn, tag, self.ts(start), self.ts(end), [only] if only is not None else None
             )
         netflag: dict[int, bool] = {}
+        not_numeric: dict[int, str] = {}
         for row in assigned:
-            if len(bound.get(row["customerid"], [])) == 1:
-                netflag[row["customerid"]] = bool((row["flags"] or 0) & NET_FLAG)
+            extids = bound.get(row["customerid"], [])
+            if len(extids) != 1:
+                continue
+            if not extids[0].strip().isdigit():
+                not_numeric[row["customerid"]] = extids[0]
+                continue
+            netflag[row["customerid"]] = bool((row["flags"] or 0) & NET_FLAG)
+        if not_numeric:
+            shown = ", ".join(f"#{cid} ({extid!r})" for cid, extid in sorted(not_numeric.items())[:20])
+            job.warn(
+                f"{len(not_numeric)} customer(s) skipped: their Metroport ext id is not a numeric user id "
+                f"(bound before the PHP plugin's 1.1.0?): {shown}; bind them again with --customers"
+            )
+            job.count("customers_bad_extid", len(not_numeric))
         if not netflag:
             job.fail(f'Fatal error: no customers with "{tag}"-tagged tariffs assigned!')
             return
-        mapper = mapping.CdrMapper(types, numbers, self.zone)
+        mapper = mapping.CdrMapper(types, numbers, self.zone, created=int(time.time()))
         if mapper.unknown_types:
             job.warn(f"traffic types unknown to LMS: {', '.join(mapper.unknown_types)}; their records are skipped")
         self.stats: Counter[str] = Counter()
@@ -647,6 +662,8 @@ class Sync:
         got = Counter[str]()
         samples: list[str] = []
 
+        kept_created: dict[tuple[int, str], int] = {}
+
         def rows() -> Iterator[tuple[Any, ...]]:
             bar = self.bar
             for record in records:
@@ -671,6 +688,10 @@ class Sync:
                     continue
                 if replace and opts.update:
                     seen[row[_DIRECTION]].add(row[_UNIQUEID])
+                if kept_created:
+                    created = kept_created.get((row[_DIRECTION], row[_UNIQUEID]))
+                    if created is not None:
+                        row = (*row[:_CREATED], created, *row[_CREATED + 1 :])
                 if len(samples) < SAMPLE_ROWS:
                     samples.append(
                         f"uniqueid={row[_UNIQUEID]} direction={row[_DIRECTION]} {row[_CALLER]} -> "
@@ -685,8 +706,9 @@ class Sync:
             before = voip.count_provider_cdrs(conn, lo, hi, spid, owner)
             deleted = 0
             if replace and not opts.update:
+                kept_created.update(voip.provider_cdr_creationdates(conn, lo, hi, spid, owner))
                 deleted = voip.delete_provider_cdrs(conn, lo, hi, spid, owner)
-            written = voip.write_cdrs(conn, rows(), update=True, ordered=True)
+            written = voip.write_cdrs(conn, rows(), update=True, ordered=True, keep=("creationdate",))
             if replace and opts.update:
                 deleted += voip.purge_provider_cdrs(conn, lo, hi, spid, seen, owner)
             after = voip.count_provider_cdrs(conn, lo, hi, spid, owner)

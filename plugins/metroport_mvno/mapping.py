@@ -287,7 +287,17 @@ class CdrMapper:
     reused while the same object comes again.
     """
 
-    def __init__(self, traffic_types: Mapping[int, str], numbers: Mapping[str, tuple[int, int | None]], zone: ZoneInfo):
+    def __init__(
+        self,
+        traffic_types: Mapping[int, str],
+        numbers: Mapping[str, tuple[int, int | None]],
+        zone: ZoneInfo,
+        created: int | None = None,
+    ):
+        """*created*: the import's time, stored as ``creationdate`` (lms-payments bills a record by
+        ``COALESCE(creationdate, call_start_time)``, so a record imported after its monthly run is
+        billed in the next period instead of never)."""
+        self.created = created
         self.types = {tid: CDR_TYPES[name] for tid, name in traffic_types.items() if name in CDR_TYPES}
         self.unknown_types = sorted(name for name in traffic_types.values() if name not in CDR_TYPES)
         self.numbers = numbers
@@ -341,7 +351,7 @@ class CdrMapper:
             caller,
             callee,
             self._stamp,
-            None,
+            self.created,
             amount,
             amount,
             cost.quantize(_PRICE_STEP, ROUND_HALF_UP),
