@@ -24,7 +24,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from lmsplugins.lms.tables import addresses, customer_addresses, customers, documents, nodes
@@ -33,6 +33,7 @@ from lmsplugins.lms.tables_network import macs, netdevices
 DOC_CONTRACT = -1
 LOCATION_ADDRESS, DEFAULT_LOCATION_ADDRESS, BILLING_ADDRESS = 2, 3, 1
 STREAM_ROWS = 2000
+SORT_MEMORY = "64MB"
 
 
 @dataclass(slots=True)
@@ -231,6 +232,10 @@ def customer_network(conn: Connection, only: Sequence[int] | None = None) -> Ite
     Four streamed queries, merged by customer id: memory holds one customer at a time. With *only*, the
     same for those customers (the customer card, the search by ONU or MAC).
     """
+    if only is None and conn.dialect.name == "postgresql":
+        # Each whole-base query ends in a sort by customer; PostgreSQL's default 4 MB spills those to
+        # disk (an external merge of ~10 MB each at 100,000 customers). For this transaction only.
+        conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": SORT_MEMORY})
     with ExitStack() as stack:
         side = _side_connection(conn, stack, only)
         stream = only is None

@@ -3,6 +3,7 @@ with Wildcore down, slow, failing, answering HTML or an error body; "poll now"; 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ def wc(sim) -> Iterator[tuple[WildcoreSimulator, str]]:
     simulator.calls.clear()
     diagnostics.CACHE.clear()
     yield simulator, server.url
+    if simulator.faults.latency:
+        time.sleep(simulator.faults.latency + 0.3)  # let requests the client gave up on finish here
     simulator.faults = Faults()
     diagnostics.CACHE.clear()
 
