@@ -15,16 +15,24 @@ so the rules of spec §5 can be tested on their own, with the §7.13 bugs fixed:
 from __future__ import annotations
 
 import calendar
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
+from lmsplugins.config import Config
+from lmsplugins.errors import ConfigError
+
 from .tables import hv_assign, hv_billing, hv_customers, hv_pstn, hv_subscriptionlist, hv_terminal
+
+if TYPE_CHECKING:
+    from lmsplugins.lms.documents import InvoiceWriter
 
 MONTHS_PL = (
     "styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec",
@@ -195,3 +203,37 @@ def now_for(fakedate: str | None, zone: str) -> datetime:
 def tax_rate(settings: Mapping[str, object], default_taxrate: str | None) -> Decimal:
     raw = str(settings.get("hiperus_c5.taxrate") or default_taxrate or "23").strip().replace(",", ".")
     return Decimal(raw)
+
+
+PAYTYPES = range(1, 12)
+"""LMS's payment types (``PAYTYPE_CASH`` 1 ... ``PAYTYPE_BANK_LOAN`` 11, lib/definitions.php)."""
+
+
+def invoice_writer(config: Config) -> InvoiceWriter:
+    """The host's invoice writer with LMS's defaults for a new invoice: ``invoices.paytime`` and
+    ``invoices.paytype``, and ``phpui.default_currency``. The customer's own paytime and paytype (then
+    the division's) still come first, as in LMS's invoicenew; unset keys keep LMS's 14 days, transfer
+    and PLN. A value LMS would refuse is a ConfigError naming the key, before anything is written."""
+    from lmsplugins.lms.documents import DEFAULT_CURRENCY, DEFAULT_PAYTIME, PAYTYPE_TRANSFER, InvoiceWriter
+
+    paytime_raw = (config.get("invoices.paytime") or "").strip()
+    try:
+        paytime = int(paytime_raw) if paytime_raw else DEFAULT_PAYTIME
+    except ValueError:
+        raise ConfigError(f"setting invoices.paytime = {paytime_raw!r} is not a number of days") from None
+    if paytime < 0:
+        raise ConfigError(f"setting invoices.paytime = {paytime_raw!r} must be 0 or more days")
+    paytype_raw = (config.get("invoices.paytype") or "").strip()
+    try:
+        paytype = int(paytype_raw) if paytype_raw else PAYTYPE_TRANSFER
+    except ValueError:
+        paytype = -1
+    if paytype not in PAYTYPES:
+        raise ConfigError(
+            f"setting invoices.paytype = {paytype_raw!r} is not an LMS payment type "
+            f"(1 cash, 2 transfer, 3 transfer/cash, 4 card, ... 11 bank loan)"
+        )
+    currency = (config.get("phpui.default_currency") or "").strip().upper() or DEFAULT_CURRENCY
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError(f"setting phpui.default_currency = {currency!r} is not a currency code like PLN")
+    return InvoiceWriter(default_paytime=paytime, default_paytype=paytype, default_currency=currency)

@@ -679,7 +679,8 @@ def run_invoice(
             taxid = conn.execute(select(taxes.c.id).where(taxes.c.value == rate).order_by(taxes.c.id)).scalar()
         if taxid is None:
             raise ConfigError(f"no tax rate {rate}% in LMS (taxes); set hiperus_c5.taxrate to an existing rate")
-        st.update(settings=settings, now=now, year=year, month=month, rate=rate, taxid=int(taxid))
+        writer = invoicing.invoice_writer(host.config())
+        st.update(settings=settings, now=now, year=year, month=month, rate=rate, taxid=int(taxid), writer=writer)
 
     def body(job: Job) -> None:
         from lmsplugins.lms import documents  # the host's invoice writer (numbering, snapshots, cash)
@@ -732,7 +733,7 @@ def run_invoice(
                 if append_mode:
                     target = _invoice_to_append_to(conn, documents, plan.customer_id, plan_id, month_start, now_ts)
                     if target is not None:
-                        added = documents.append_lines(conn, target, lines)
+                        added = documents.append_lines(conn, target, lines, writer=st["writer"])
                         put_value(conn, appended_key, str(target))
                         job.info(f"account {plan.account_id}: {added.total} zł added to document {target}")
                         job.count("appended")
@@ -747,7 +748,7 @@ def run_invoice(
                     extid=extid,
                 )
                 try:
-                    written = documents.write_invoice(conn, draft)
+                    written = documents.write_invoice(conn, draft, st["writer"])
                 except documents.InvoiceExists:
                     job.count("already_invoiced")
                     continue
