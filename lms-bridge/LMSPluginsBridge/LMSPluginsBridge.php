@@ -14,7 +14,8 @@
  * actions are simply not registered (or not run) and the reason goes to the PHP error log.
  *
  * Settings (lms.ini [lmsplugins] or uiconfig section lmsplugins): command (default "lmsplugins"),
- * config_file (passed as -C), url (the lmsplugins web address), timeout (seconds, default 600).
+ * config_file (passed as -C), url (the lmsplugins web address), timeout (seconds, default 600),
+ * cache_seconds (the menu's private file cache, default 300).
  */
 
 require_once __DIR__ . DIRECTORY_SEPARATOR . 'lib' . DIRECTORY_SEPARATOR . 'LMSPluginsBridgeRunner.php';

@@ -45,7 +45,7 @@ def lms_notify(
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "LMS_STANDIN_CONFIG": str(config), "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "LMS_STANDIN_CONFIG": str(config), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
         timeout=120,
     )
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
@@ -73,7 +73,8 @@ def _blocked(host, ids) -> list[int]:
     return [b for c, b in sorted(rows) if c in set(ids)]
 
 
-def test_lms_notify_runs_our_actions_through_one_apply(lms_host, tmp_path):
+def test_lms_notify_runs_our_actions_through_one_apply(pg_host, tmp_path):
+    lms_host = pg_host  # the real LMS schema
     install(lms_host, "example")
     ids = _customers_with_notes(lms_host, 3)
     settings = {"lmsplugins.command": str(LMSPLUGINS), "lmsplugins.config_file": str(lms_host.ini_config.path)}
@@ -103,7 +104,7 @@ def test_many_customers_pass_through_a_file(sqlite_host, tmp_path):
     result, _ = lms_notify(tmp_path, settings, "block", "example-flag", ids, "quiet")
     assert result.returncode == 0, result.stderr
     assert set(_blocked(sqlite_host, ids)) == {1}
-    assert not list(Path("/tmp").glob("lmsplugins-ids-*"))  # temporary files removed
+    assert not list(tmp_path.glob("lmsplugins-ids-*"))  # temporary files removed
 
 
 def test_missing_or_failing_lmsplugins_leaves_lms_working(sqlite_host, tmp_path):

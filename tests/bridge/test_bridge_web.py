@@ -5,6 +5,7 @@ hook filtering them by the LMS user's rights."""
 from __future__ import annotations
 
 import json
+import os
 
 from click.testing import CliRunner
 from test_bridge import LMSPLUGINS, lms_notify
@@ -71,6 +72,13 @@ def test_menu_for_lms_with_permissions(sqlite_host, tmp_path):
     assert {"name": "Example notes", "link": "https://lms.example/plugins" + example[0]["path"]}.items() <= items[
         0
     ].items()
+    # the menu is kept in the PHP user's private cache: the next page load starts no Python
+    cached = {**settings, "lmsplugins.command": "/bin/false"}
+    _r, out = lms_notify(tmp_path / "a", cached, "block", "node-access", [1], rights=["example_read"])
+    assert out["menu"]["lmsplugins"]["submenu"] == items
+    _r, out = lms_notify(tmp_path / "a", {**cached, "lmsplugins.cache_seconds": "0"}, "block", "node-access", [1])
+    assert "lmsplugins" not in out["menu"]
+    assert oct((tmp_path / "a" / f"lmsplugins-bridge-{os.getuid()}").stat().st_mode & 0o777) == "0o700"
     (tmp_path / "b").mkdir()
     _r, out = lms_notify(tmp_path / "b", settings, "block", "node-access", [1], rights=["customer_management"])
     assert "lmsplugins" not in out["menu"] or all(

@@ -36,7 +36,10 @@ class LMSPluginsBridgeUiHandler
         if ($base === null) {
             return $menu;
         }
-        $entries = LMSPluginsBridgeRunner::json(array('bridge', 'menu', '--json'));
+        $entries = LMSPluginsBridgeRunner::json(
+            array('bridge', 'menu', '--json'),
+            intval(LMSPluginsBridgeRunner::setting('cache_seconds', 300))
+        );
         if (!is_array($entries)) {
             return $menu;
         }

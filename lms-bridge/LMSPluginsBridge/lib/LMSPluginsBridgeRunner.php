@@ -107,12 +107,22 @@ class LMSPluginsBridgeRunner
         return array($code, $out, $err);
     }
 
-    /** `lmsplugins ARGS` printing JSON, decoded; cached for the PHP process; null when unusable. */
-    public static function json(array $args)
+    /**
+     * `lmsplugins ARGS` printing JSON, decoded; null when unusable. Kept for the PHP process and,
+     * with $ttl seconds, in a private file cache, so a web page does not start Python each time.
+     */
+    public static function json(array $args, $ttl = 0)
     {
-        $key = implode("\0", $args);
+        $key = implode("\0", $args) . "\0" . self::setting('config_file', '');
         if (array_key_exists($key, self::$cache)) {
             return self::$cache[$key];
+        }
+        $file = $ttl > 0 ? self::cacheFile($key) : null;
+        if ($file !== null && is_file($file) && filemtime($file) > time() - $ttl) {
+            $data = json_decode((string) file_get_contents($file), true);
+            if (is_array($data)) {
+                return self::$cache[$key] = $data;
+            }
         }
         $result = self::run($args);
         $data = null;
@@ -123,8 +133,41 @@ class LMSPluginsBridgeRunner
                 $data = null;
             }
         }
-        self::$cache[$key] = $data;
-        return $data;
+        if ($data !== null && $file !== null) {
+            $temp = $file . '.' . getmypid();
+            if (@file_put_contents($temp, $result[1]) !== false) {
+                @rename($temp, $file);
+            }
+        }
+        return self::$cache[$key] = $data;
+    }
+
+    /** The effective uid of this PHP process (getmyuid() is the script file's owner). */
+    private static function processUid()
+    {
+        if (function_exists('posix_geteuid')) {
+            return posix_geteuid();
+        }
+        $probe = tempnam(sys_get_temp_dir(), 'lmsplugins-uid-');
+        $uid = fileowner($probe);
+        @unlink($probe);
+        return $uid;
+    }
+
+    /** A file in a directory only this PHP user owns (others could plant a menu in a shared /tmp). */
+    private static function cacheFile($key)
+    {
+        $uid = self::processUid();
+        $dir = sys_get_temp_dir() . DIRECTORY_SEPARATOR . 'lmsplugins-bridge-' . $uid;
+        if (!is_dir($dir) && !@mkdir($dir, 0700)) {
+            return null;
+        }
+        clearstatcache(true, $dir);
+        if (fileowner($dir) !== $uid || (fileperms($dir) & 0077) !== 0) {
+            self::log("cache directory $dir is not private; not caching");
+            return null;
+        }
+        return $dir . DIRECTORY_SEPARATOR . md5($key) . '.json';
     }
 
     /** Ids as an argument: inline when short, else a temporary file passed as @FILE. */
