@@ -166,3 +166,48 @@ def test_other_core_actions_and_filters_as_lms(lms_host):
         ).all()
     # the suspension began in an earlier month: the active assignment is re-dated to now, settled
     assert redated[0][0] == 1 and redated[0][1] >= now
+
+
+FILTERS_TABLE = [
+    # (row, blocked by the filtered run)
+    (Row("in_scope", owes=50, nodes=(N,)), True),
+    (Row("other_division", owes=50, nodes=(N,)), False),
+    (Row("awaiting", 2, owes=50, nodes=(N,)), False),  # --customer-status connected
+    (Row("deleted", deleted=1, owes=50, nodes=(N,)), False),  # debtors_deleted_customers = 0 in the section
+    (Row("due_later", not_yet_due=50, nodes=(N,)), True),  # due by the fake date
+    (Row("was_blocked_deleted", 5, deleted=1, nodes=(X,)), False),
+]
+
+
+def test_filters_section_and_fakedate_as_lms(sqlite_host):
+    from lmsplugins.lms.tables import customers, divisions
+
+    now = int(time.time())
+    with sqlite_host.engine.begin() as conn:
+        ids = build(conn, now, [r for r, _b in FILTERS_TABLE])
+        north = conn.execute(divisions.insert().values(name="North", shortname="north")).inserted_primary_key[0]
+        south = conn.execute(divisions.insert().values(name="South", shortname="south")).inserted_primary_key[0]
+        conn.execute(customers.update().where(customers.c.id.in_(list(ids.values()))).values(divisionid=north))
+        conn.execute(customers.update().where(customers.c.id == ids["other_division"]).values(divisionid=south))
+    sqlite_host.set_uiconfig("bokada.debtors_deleted_customers", "0")
+    fake = time.strftime("%Y/%m/%d", time.localtime(now + 30 * 86400))
+    args = ["-s", "bokada", "-c", "block,unblock", "-a", "node-access", "--division", "north"]
+    result = _cli(sqlite_host, *args, "--customer-status", "connected,debtcollection", "-f", fake)
+    assert result.exit_code == 0, result.output
+    with sqlite_host.engine.connect() as conn:
+        snap = snapshot(conn, ids)
+    assert {k: snap[k][0] == (0,) for k in ids} == {
+        "in_scope": True,
+        "other_division": False,
+        "awaiting": False,
+        "deleted": False,
+        "due_later": True,
+        # unblock in the same run: status filter (5 is allowed) passes it, but with debtors found
+        # and deleted customers off, LMS's unblock skips deleted customers, as coded
+        "was_blocked_deleted": True,
+    }
+    only = _cli(sqlite_host, "-c", "unblock", "-a", "node-access", "--customerid", str(ids["was_blocked_deleted"]))
+    assert only.exit_code == 0, only.output
+    with sqlite_host.engine.connect() as conn:
+        assert snapshot(conn, ids)["was_blocked_deleted"][0] == (1,)  # notify's default section: deleted included
+        assert snapshot(conn, ids)["in_scope"][0] == (0,)  # --customerid: nobody else touched
