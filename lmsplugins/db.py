@@ -22,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+import pymysql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Table, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine
@@ -98,6 +99,7 @@ def _on_connect(dialect_name: str):
                 dbapi_conn.commit()
             elif dialect_name == "mysql":
                 cur.execute("SET @lms_current_user = 0")
+                dbapi_conn.__class__ = _GuardedMySQLConnection
             elif dialect_name == "sqlite":
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.execute("PRAGMA busy_timeout = 30000")
@@ -118,6 +120,8 @@ def make_engine(config: Config, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})
     elif url.get_backend_name() == "mysql":
+        # The LOCAL capability is announced so that our own bulk loads can use it, but every
+        # connection refuses the server's file requests but the one our load names (_local_file).
         kwargs.setdefault("connect_args", {"local_infile": True})
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _on_connect(engine.dialect.name))
@@ -343,12 +347,63 @@ def mysql_load(
     return stored
 
 
+class _GuardedMySQLResult(pymysql.connections.MySQLResult):
+    """A query result that sends a local file only when it is the one our own load statement named.
+
+    ``LOAD DATA LOCAL`` lets the *server* name the file the client sends, at any query: a plain
+    LOCAL-enabled connection would hand any file this process can read (lms.ini, keys) to a rogue
+    or compromised server. Any other request is answered with no data (the protocol's "empty
+    file", which keeps the connection usable) and fails the statement.
+    """
+
+    def _read_load_local_packet(self, first_packet: Any) -> None:
+        conn = self.connection
+        filename = pymysql.connections.LoadLocalPacketWrapper(first_packet).filename
+        allowed = getattr(conn, "lmsplugins_local_file", None)
+        if allowed is not None and filename == allowed.encode("utf-8"):
+            super()._read_load_local_packet(first_packet)
+            return
+        conn.write_packet(b"")
+        conn._read_packet()
+        raise pymysql.err.OperationalError(
+            2068, f"refused the server's request for local file {filename[:200]!r} (LOAD DATA LOCAL)"
+        )
+
+
+class _GuardedMySQLConnection(pymysql.connections.Connection):
+    """Every engine connection to MySQL: PyMySQL's, with :class:`_GuardedMySQLResult` results."""
+
+    def _read_query_result(self, unbuffered: bool = False) -> int:
+        self._result = None
+        result = _GuardedMySQLResult(self)
+        if unbuffered:
+            result.init_unbuffered_query()
+        else:
+            result.read()
+        self._result = result
+        if result.server_status is not None:
+            self.server_status = result.server_status
+        return result.affected_rows
+
+
+@contextlib.contextmanager
+def _local_file(conn: Connection, path: str) -> Iterator[None]:
+    """Let the server read *path*, and no other file, on *conn* while our LOAD statement runs."""
+    raw = conn.connection.driver_connection
+    raw.lmsplugins_local_file = path  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        raw.lmsplugins_local_file = None  # type: ignore[union-attr]
+
+
 def _load_file(conn: Connection, table_name: str, columns: Sequence[str], path: str) -> int:
     cols = ", ".join(f"`{c}`" for c in columns)
-    result = conn.exec_driver_sql(
-        f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
-        f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
-    )
+    with _local_file(conn, path):
+        result = conn.exec_driver_sql(
+            f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+            f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
+        )
     return result.rowcount
 
 

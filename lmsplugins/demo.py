@@ -9,6 +9,7 @@ would), runs the plugins' jobs through the real CLI, and serves the web panels.
 from __future__ import annotations
 
 import random
+import secrets
 import shutil
 import time
 from collections.abc import Sequence
@@ -171,13 +172,14 @@ def seed(conn: Connection, customers: int = 24, seed_value: int = 7) -> dict[str
 
 
 def write_ini(path: Path, db_path: Path, extra: str = "") -> None:
+    """The demo's lms.ini; its session key is random (a clock-derived one could be guessed)."""
     path.write_text(
         "; lms.ini written by 'lmsplugins demo'\n"
         "[database]\ntype = sqlite\n"
         f"database = {db_path}\n\n"
         "[phpui]\nlang = pl\n\n"
         "[lmsplugins]\n; plugins = Example Hiperus_c5:10\n"
-        f"secret_key = demo-{int(time.time())}\n" + extra,
+        f"secret_key = {secrets.token_urlsafe(32)}\n" + extra,
         encoding="utf-8",
     )
 

@@ -8,6 +8,7 @@ file, and a command that needs none never opens a database connection.
 from __future__ import annotations
 
 import os
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,25 @@ from lmsplugins.db import check_connection, make_engine
 from lmsplugins.loader import Registry, discover, enable
 from lmsplugins.plugin import Plugin, PluginSettings
 
+UICONFIG_TTL = 5.0
+"""Seconds a process trusts its copy of ``uiconfig`` before reading it again."""
+
 
 class Host:
     """Config, database and plugins for one LMS installation."""
 
-    def __init__(self, config_path: str | os.PathLike[str] | None = None, config: Config | None = None):
+    def __init__(
+        self,
+        config_path: str | os.PathLike[str] | None = None,
+        config: Config | None = None,
+        uiconfig_ttl: float = UICONFIG_TTL,
+    ):
         self._config_path = config_path
         self._ini_config = config
         self._engine: Engine | None = None
         self._ui_rows: tuple[UiConfigRow, ...] | None = None
+        self._ui_read_at = 0.0
+        self.uiconfig_ttl = uiconfig_ttl
 
     @property
     def ini_config(self) -> Config:
@@ -46,10 +57,16 @@ class Host:
         return self._engine
 
     def uiconfig_rows(self, refresh: bool = False) -> tuple[UiConfigRow, ...]:
-        """Enabled ``uiconfig`` rows, read once per host (as LMS reads them once per process)."""
+        """Enabled ``uiconfig`` rows, re-read when older than :attr:`uiconfig_ttl` seconds.
+
+        LMS reads them once per PHP request; a long-lived worker must also see a change made in
+        LMS's config page or by another worker, so the copy expires. ``uiconfig`` has no change
+        stamp to ask for instead, and the table is small: one SELECT every few seconds is cheap.
+        """
         from lmsplugins.lms.tables import uiconfig
 
-        if self._ui_rows is None or refresh:
+        now = time.monotonic()
+        if self._ui_rows is None or refresh or now - self._ui_read_at >= self.uiconfig_ttl:
             t = uiconfig
             with self.engine.connect() as conn:
                 rows = conn.execute(
@@ -69,6 +86,7 @@ class Host:
                 )
                 for r in rows
             )
+            self._ui_read_at = now
         return self._ui_rows
 
     def config(self, divisionid: int | None = None, userid: int | None = None) -> Config:

@@ -162,7 +162,7 @@ def parse_search(q: str) -> Search | None:
     if not q:
         return None
     digits = re.sub(r"[\s-]", "", q)
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit():
         values: dict[str, Any] = {}
         if len(digits) <= 10 and int(digits) <= _MAX_INT:
             values["id"] = int(digits)

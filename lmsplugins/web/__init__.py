@@ -9,7 +9,8 @@ top-level ``templates/`` folder DESIGN.md sketches, so that ``pip install lmsplu
 Settings read here (lms.ini ``[lmsplugins]`` or uiconfig, read when the app is created):
 
 - ``secret_key``: Flask's signing key (else one generated and kept in ``lmsplugins_state``);
-- ``proxy_hops`` (default 1): how many proxies' ``X-Forwarded-*`` headers to trust (0: none);
+- ``trusted_proxies`` (default loopback and Unix sockets) and ``proxy_hops`` (default 1): whose and
+  how many proxies' ``X-Forwarded-*`` headers to trust (:mod:`.proxy`);
 - ``cookie_secure``: force the Secure cookie flag even on plain HTTP requests;
 - ``sso`` (default yes): accept a live LMS session (cookie ``SID``);
 - ``sso_check_ip`` (default yes): the LMS session must come from the same client address;
@@ -28,12 +29,12 @@ from typing import Any
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lmsplugins.host import Host
-from lmsplugins.web import auth, i18n, machine, sso
+from lmsplugins.web import auth, i18n, machine, sessions, sso
 from lmsplugins.web.context import (
     EXTENSION,
+    BoundedIntConverter,
     WebState,
     current_language,
     frame_url,
@@ -41,6 +42,7 @@ from lmsplugins.web.context import (
     has_permission,
     web_state,
 )
+from lmsplugins.web.proxy import DEFAULT_TRUSTED, TrustedProxyFix
 from lmsplugins.web.rights import ADMIN, HOST_PERMISSIONS
 from lmsplugins.web.security import SessionInterface, add_security_headers, stored_secret_key
 
@@ -81,10 +83,13 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
         SLEEP=time.sleep,
     )
     app.config.update(overrides)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.session_interface = SessionInterface()
-    hops = config.get_int("lmsplugins.proxy_hops", 1)
-    if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+    app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app,
+        config.get_str("lmsplugins.trusted_proxies", DEFAULT_TRUSTED),
+        config.get_int("lmsplugins.proxy_hops", 1),
+    )
     CSRFProtect(app)
     machine.init_app(app)
 
@@ -163,17 +168,23 @@ def _form_user(ip: str) -> auth.User | None:
         session.clear()
         return None
     engine = web_state().host.engine
+    token = session.get("sid")
 
     def load() -> auth.User | None:
         with engine.connect() as conn:
+            if sessions.session_user(conn, token) != uid:
+                return None
             return auth.load_user(conn, ip, user_id=uid)
 
-    user = _cached(("uid", uid, ip), load)
+    user = _cached(("uid", uid, ip, token), load)
     if user is None or user.passwd_tag != session.get("pt"):
         session.clear()
         return None
     if now - seen >= SEEN_RESOLUTION:
         session["seen"] = now
+    if now - session.get("stamped", 0) >= sessions.TOUCH_SECONDS:
+        sessions.touch_session(engine, token, now)
+        session["stamped"] = now
     return user
 
 

@@ -10,16 +10,17 @@ The same rules (minus the password) are applied to every request of a logged-in 
 disabling or deleting a user in LMS locks them out here at once, not at their next login.
 
 A failed login costs the caller at least :data:`FAIL_DELAY` seconds (LMS sleeps 2 s), is written
-to ``users.failedlogindate``/``failedloginip`` as LMS does, and is counted per client address and
-per login; past :attr:`LoginThrottle.max_failures` in the window, attempts are refused unchecked.
+to ``users.failedlogindate``/``failedloginip`` as LMS does, and is counted per (client address,
+login) pair with a growing delay; past :attr:`LoginThrottle.max_failures` in the window, attempts
+of that pair are refused unchecked (:class:`LoginThrottle`).
 
 Two-factor login follows LMS (``users.twofactorauth`` on and ``twofactorauthsecretkey`` set, the
 client not in ``trustedhosts``): the password step never says whether the password was right; it
 leads to the code step, which accepts only the right password *and* a valid TOTP code
 (:mod:`lmsplugins.web.totp`). Wrong codes and used codes go through LMS's code history
 (:mod:`lmsplugins.lms.twofactor`), so LMS and we lock out and refuse reuse alike. Between the two
-steps the password verdict travels in the signed session cookie as an HMAC tag under the app's key
-(:func:`seal_pending`), which the browser can carry but neither read nor forge. LMS's "trusted
+steps the password verdict stays on the server (:mod:`lmsplugins.web.sessions`); the browser holds
+only a random token. LMS's "trusted
 device" cookie is not honoured: it is sealed with LMS's own ``des_key`` for LMS's pages, so here
 every login from a 2FA account asks for the code.
 
@@ -33,7 +34,6 @@ import hashlib
 import hmac
 import ipaddress
 import re
-import secrets
 import threading
 import time
 from collections import deque
@@ -298,44 +298,6 @@ def verify_code(engine: Engine, pending: PendingCode, code: str, client_ip: str 
     return LoginResult(None, WRONG_CODE, pending.user_id)
 
 
-def _pending_mac(key: bytes, pending: PendingCode, nonce: str) -> str:
-    message = f"2fa|{nonce}|{pending.user_id}|{pending.login}|{pending.passwd_tag}|{pending.started}"
-    return hmac.new(key, message.encode("utf-8"), "sha256").hexdigest()
-
-
-def seal_pending(key: bytes, pending: PendingCode) -> dict[str, Any]:
-    """*pending* as session data: the password verdict is a MAC when right, random bytes when wrong.
-
-    Both look alike to whoever holds the cookie; only the server, with *key*, can tell them apart.
-    """
-    nonce = secrets.token_hex(16)
-    mac = _pending_mac(key, pending, nonce) if pending.password_ok else secrets.token_hex(32)
-    return {
-        "u": pending.user_id,
-        "l": pending.login,
-        "pt": pending.passwd_tag,
-        "t": pending.started,
-        "n": nonce,
-        "v": mac,
-    }
-
-
-def open_pending(key: bytes, data: Any, now: float | None = None) -> PendingCode | None:
-    """The pending login from session data, or None when missing, malformed or past its time."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        pending = PendingCode(int(data["u"]), str(data["l"]), str(data["pt"]), False, int(data["t"]))
-        nonce, mac = str(data["n"]), str(data["v"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    if not 0 <= now - pending.started <= PENDING_SECONDS:
-        return None
-    password_ok = hmac.compare_digest(mac, _pending_mac(key, pending, nonce))
-    return PendingCode(pending.user_id, pending.login, pending.passwd_tag, password_ok, pending.started)
-
-
 def load_user(
     conn: Connection,
     client_ip: str | None,
@@ -352,19 +314,40 @@ def load_user(
 
 
 class LoginThrottle:
-    """Failed logins per client address and per login in a sliding window (per process).
+    """Failed logins per (client address, login) pair in a sliding window, with a growing delay.
+
+    The pair, not the login alone, is what gets slowed down and then refused, so failures typed
+    from one address never lock the same user out at another. After :attr:`free` failures a pair
+    must wait ``2 ** failures`` seconds (up to the window) after its last failure before the next
+    attempt is even checked, and at :attr:`max_failures` it is refused until the window slides
+    past. One address trying many logins (password spraying) is refused at
+    :attr:`max_address_failures`, which locks out no one elsewhere either. Per process: with
+    several workers each keeps its own counts, so the limits multiply by the worker count at most.
 
     Memory stays bounded: keys without failures in the window are dropped as they are touched, and
     the table is pruned when it grows past *max_keys*.
     """
 
-    def __init__(self, max_failures: int = 10, window: float = 900.0, max_keys: int = 10000):
+    def __init__(
+        self,
+        max_failures: int = 10,
+        window: float = 900.0,
+        max_keys: int = 10000,
+        free: int = 3,
+        max_address_failures: int = 50,
+    ):
         self.max_failures = max_failures
         self.window = window
         self.max_keys = max_keys
+        self.free = free
+        self.max_address_failures = max_address_failures
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.total_failures = 0
+
+    @staticmethod
+    def _keys(ip: str | None, login: str | None) -> tuple[str, str]:
+        return f"pair:{ip}|{(login or '').lower()}", f"ip:{ip}"
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._failures.get(key)
@@ -377,12 +360,35 @@ class LoginThrottle:
         return times
 
     def failures(self, ip: str | None, login: str | None, now: float | None = None) -> int:
+        """Failures of this login from this address within the window."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            return max(len(self._recent(f"ip:{ip}", now)), len(self._recent(f"login:{(login or '').lower()}", now)))
+            return len(self._recent(self._keys(ip, login)[0], now))
+
+    def delay(self, failures: int) -> float:
+        """How long a pair with *failures* waits after its last failure (0 while still free)."""
+        if failures < self.free:
+            return 0.0
+        return float(min(self.window, 2**failures))
+
+    def wait(self, ip: str | None, login: str | None, now: float | None = None) -> float:
+        """Seconds until this login may be tried again from this address (0: now)."""
+        now = time.monotonic() if now is None else now
+        pair_key, ip_key = self._keys(ip, login)
+        with self._lock:
+            pair = self._recent(pair_key, now)
+            by_address = self._recent(ip_key, now)
+            waits = [0.0]
+            if len(pair) >= self.max_failures:
+                waits.append(pair[0] + self.window - now)
+            elif pair:
+                waits.append(pair[-1] + self.delay(len(pair)) - now)
+            if len(by_address) >= self.max_address_failures:
+                waits.append(by_address[0] + self.window - now)
+        return max(waits)
 
     def blocked(self, ip: str | None, login: str | None, now: float | None = None) -> bool:
-        return self.failures(ip, login, now) >= self.max_failures
+        return self.wait(ip, login, now) > 0
 
     def record_failure(self, ip: str | None, login: str | None, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -391,10 +397,9 @@ class LoginThrottle:
             if len(self._failures) > self.max_keys:
                 for key in list(self._failures):
                     self._recent(key, now)
-            for key in (f"ip:{ip}", f"login:{(login or '').lower()}"):
+            for key in self._keys(ip, login):
                 self._failures.setdefault(key, deque()).append(now)
 
     def reset(self, ip: str | None, login: str | None) -> None:
         with self._lock:
-            self._failures.pop(f"login:{(login or '').lower()}", None)
-            self._failures.pop(f"ip:{ip}", None)
+            self._failures.pop(self._keys(ip, login)[0], None)

@@ -9,7 +9,9 @@ This is the public API for plugin views; keep it small and stable:
 - :func:`has_permission` -> the same as a boolean (templates get it as ``can(...)``);
 - :func:`current_settings` -> a plugin's settings resolved for the user's division and user;
 - :func:`gettext` (``_`` in templates) and :func:`current_language`;
-- :func:`add_breadcrumb` -> extra crumbs after "Home" and the plugin's section.
+- :func:`add_breadcrumb` -> extra crumbs after "Home" and the plugin's section;
+- :func:`parse_id` and :func:`int_arg` -> numbers from query strings and forms that never raise and
+  never exceed what a database column holds (``"²".isdigit()`` is true, but ``int("²")`` raises).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, g, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from lmsplugins.web.i18n import DEFAULT_LANGUAGE, translate
 
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
     from lmsplugins.web.auth import LoginThrottle, User
 
 EXTENSION = "lmsplugins"
+MAX_ID = 2**63 - 1
+"""The largest id any route or helper passes on: the top of a signed 64-bit column in every dialect."""
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -145,3 +151,43 @@ def gettext(message: str, **values: Any) -> str:
 def add_breadcrumb(title: str, url: str | None = None) -> None:
     crumbs: list[tuple[str, str | None]] = g.setdefault("breadcrumbs", [])
     crumbs.append((title, url))
+
+
+def parse_id(text: object, maximum: int = MAX_ID) -> int | None:
+    """*text* as a non-negative whole number written in ASCII digits, or None.
+
+    ``str.isdigit`` accepts superscripts and other scripts' digits, and ``int`` accepts a sign,
+    spaces and underscores: neither is an id. A number above *maximum* is no id a table can hold.
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+def int_arg(name: str, default: int, minimum: int = 1, maximum: int = MAX_PAGE) -> int:
+    """The query parameter *name* as a whole number clamped to [minimum, maximum], else *default*."""
+    raw = request.args.get(name)
+    text = raw.strip() if isinstance(raw, str) else ""
+    negative = text.startswith("-")
+    value = parse_id(text[1:] if negative else text)
+    if value is None:
+        return default
+    return min(maximum, max(minimum, -value if negative else value))
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in every route of the app: ASCII digits only, and at most :data:`MAX_ID`.
+
+    Werkzeug's own accepts any length (SQLite then raises OverflowError, a 500) and, through
+    ``\\d``, other scripts' digits; such a path is simply not found here.
+    """
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:  # fmt: skip
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)

@@ -3,8 +3,9 @@
 The settings form edits *global* ``uiconfig`` rows (LMS's own config page edits the same rows), so
 LMS and every lmsplugins process see one value. Only changed values are written; an emptied field
 writes an empty value, which LMS and :class:`~lmsplugins.config.Config` read as "unset" (the ini
-value or the default applies again). Secrets are never sent to the browser: their field is empty,
-an empty submission keeps the stored value, and only a "clear" tick removes it.
+value or the default applies again); a field missing from the submission changes nothing. Secrets
+are never sent to the browser: their field is empty, an empty submission keeps the stored value,
+and only a "clear" tick removes it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lmsplugins.lms.settings import get_dbinfo, write_uiconfig
 from lmsplugins.lms.tables import uiconfig
 from lmsplugins.plugin import Setting
 from lmsplugins.web.context import add_breadcrumb, current_host, gettext, require_permission, web_state
+from lmsplugins.web.proxy import DEFAULT_TRUSTED
 from lmsplugins.web.rights import ADMIN
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,6 +35,12 @@ HOST_SETTINGS: tuple[Setting, ...] = (
     Setting("lmsplugins.sso", "bool", default=True, description="Accept a live LMS session (SID cookie)"),
     Setting("lmsplugins.sso_check_ip", "bool", default=True, description="LMS session must come from the same IP"),
     Setting("lmsplugins.proxy_hops", "int", default=1, description="Trusted X-Forwarded-* proxies (0: none)"),
+    Setting(
+        "lmsplugins.trusted_proxies",
+        "str",
+        default=DEFAULT_TRUSTED,
+        description="Peers whose X-Forwarded-* headers count (addresses, networks, unix)",
+    ),
     Setting("lmsplugins.cookie_secure", "bool", default=False, description="Force the Secure cookie flag"),
     Setting("lmsplugins.secret_key", "str", secret=True, description="Key signing web sessions"),
     Setting(
@@ -106,8 +114,16 @@ def _same_bool(setting: Setting, a: str, b: str) -> bool:
 
 
 def _planned_change(view: SettingView, config: Config, form: Any) -> tuple[str | None, str | None]:
-    """(value to write or None, error or None) for one submitted field."""
+    """(value to write or None, error or None) for one submitted field.
+
+    A field missing from the submission (a form built before a plugin added the setting, a script
+    posting part of the form) leaves the setting alone: only a field sent empty clears it.
+    """
     setting = view.setting
+    if view.field not in form:
+        if setting.secret and form.get("clear:" + setting.key) and config.get(setting.key) is not None:
+            return "", None
+        return None, None
     submitted = (form.get(view.field) or "").strip()
     current = config.get(setting.key)
     if setting.secret:

@@ -6,7 +6,6 @@ customer_id=...)`` and ``url_for('core.customers', q=...)``.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +17,13 @@ from wtforms.validators import InputRequired, Length
 
 from lmsplugins.lms import customer_card
 from lmsplugins.store import DbState
-from lmsplugins.web import auth
+from lmsplugins.web import auth, sessions
 from lmsplugins.web.context import (
     add_breadcrumb,
     current_host,
     current_user,
     gettext,
+    int_arg,
     read_engine,
     require_any_permission,
     web_state,
@@ -56,13 +56,24 @@ class LogoutForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path: an open redirect after login would be a phishing helper."""
+    """A path inside the app (as ``request.full_path`` gives it) as a URL under the app's prefix.
+
+    Only a local path: an open redirect after login would be a phishing helper. The prefix the
+    panels are mounted under (``SCRIPT_NAME``, or nginx's ``X-Forwarded-Prefix``) is put in front.
+    """
     if not target:
         return url_for("core.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return url_for("core.index")
-    return target
+    return request.script_root + target
 
 
 def _lang_state(user_id: int) -> DbState:
@@ -99,7 +110,7 @@ def login() -> Any:
             )
             if result.pending is not None:
                 _clear_session()
-                session["2fa"] = auth.seal_pending(_pending_key(), result.pending)
+                session["2fa"] = sessions.put_pending(current_host().engine, result.pending)
                 session["2fa_next"] = safe_next(form.next.data)
                 return redirect(url_for("core.login_code"))
             if result.error in auth.LMS_ACTION_NEEDED:
@@ -116,13 +127,6 @@ def login() -> Any:
     return render_template("login.html", form=form, error=error), (200 if error is None else 401)
 
 
-def _pending_key() -> bytes:
-    """The MAC key of a pending two-factor login: derived from, never equal to, the session key."""
-    secret = current_app.config["SECRET_KEY"]
-    raw = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
-    return hashlib.sha256(b"lmsplugins two-factor login\0" + raw).digest()
-
-
 def _clear_session() -> None:
     """Forget everything of the session but the language chosen on the login page."""
     lang = session.get("lang")
@@ -134,9 +138,12 @@ def _clear_session() -> None:
 def _start_session(user: auth.User, target: str) -> Any:
     """A fresh session for *user*; the user's stored language wins over the one chosen before."""
     _clear_session()
+    now = int(time.time())
+    session["sid"] = sessions.start_session(current_host().engine, user.id, current_app.config["LMS_SESSION_TIMEOUT"])
     session["uid"] = user.id
     session["pt"] = user.passwd_tag
-    session["seen"] = int(time.time())
+    session["seen"] = session["stamped"] = now
+    web_state().throttle.reset(auth.normalize_ip(request.remote_addr), user.login)
     stored = _lang_state(user.id).get()
     if stored in LANGUAGES:
         session["lang"] = stored
@@ -145,14 +152,14 @@ def _start_session(user: auth.User, target: str) -> Any:
 
 
 def _drop_pending() -> None:
-    session.pop("2fa", None)
+    sessions.drop_pending(current_host().engine, session.pop("2fa", None))
     session.pop("2fa_next", None)
 
 
 @blueprint.route("/login/code", methods=["GET", "POST"])
 def login_code() -> Any:
     """The second step of a two-factor login: the code from the user's authenticator app."""
-    pending = auth.open_pending(_pending_key(), session.get("2fa"))
+    pending = sessions.get_pending(current_host().engine, session.get("2fa"))
     if pending is None:
         if "2fa" in session:
             _drop_pending()
@@ -176,7 +183,8 @@ def login_code() -> Any:
             result = auth.verify_code(current_host().engine, pending, code, ip)
             if result.user is not None:
                 target = session.get("2fa_next") or url_for("core.index")
-                return _start_session(result.user, safe_next(target))
+                _drop_pending()
+                return _start_session(result.user, target)
             if result.error in auth.LMS_ACTION_NEEDED:
                 _drop_pending()
                 flash(gettext(result.error), "error")
@@ -200,6 +208,10 @@ def logout() -> Any:
     if not form.validate_on_submit():
         abort(400)
     sid = request.cookies.get("SID")
+    sessions.end_session(current_host().engine, session.get("sid"))
+    from lmsplugins.web import forget_user_cache
+
+    forget_user_cache()
     _clear_session()
     if sid:
         from lmsplugins.web import sid_tag
@@ -228,20 +240,13 @@ def index() -> Any:
     return start_page()
 
 
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
-
-
 @blueprint.route("/customers")
 def customers() -> Any:
     require_any_permission(*CUSTOMER_READ)
     q = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "name")
     order = request.args.get("order", "asc")
-    page_no = _int_arg("page", 1)
+    page_no = int_arg("page", 1)
     per_page = current_app.config["PER_PAGE"]
     with read_engine().connect() as conn:
         page = customer_card.list_customers(

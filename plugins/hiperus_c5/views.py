@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection
+from wtforms.validators import Length, Optional
 
 from lmsplugins.errors import ConfigError, ProviderError
 from lmsplugins.host import Host
@@ -42,6 +43,8 @@ from lmsplugins.web.context import (
     current_settings,
     gettext,
     has_permission,
+    int_arg,
+    parse_id,
     require_any_permission,
     require_permission,
 )
@@ -173,10 +176,7 @@ def _stale(exc: live.MirrorStale) -> None:
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
+    return int_arg(name, default)
 
 
 @dataclass
@@ -313,12 +313,12 @@ def accounts() -> Any:
         conds.append(t.c.payment_type == args["hvpayment"])
     if args["hvprice"] == "noprice":
         conds.append(t.c.id_default_pricelist.is_(None))
-    elif args["hvprice"].isdigit():
-        conds.append(t.c.id_default_pricelist == int(args["hvprice"]))
+    elif parse_id(args["hvprice"]) is not None:
+        conds.append(t.c.id_default_pricelist == parse_id(args["hvprice"]))
     if args["q"]:
         q = args["q"][:100]
         like = func.lower(t.c.name).contains(q.lower(), autoescape=True)
-        conds.append(or_(like, t.c.id == int(q)) if q.isdigit() and len(q) < 10 else like)
+        conds.append(or_(like, t.c.id == int(q)) if q.isascii() and q.isdigit() and len(q) < 10 else like)
     where = and_(*conds) if conds else literal(True)
     per_page = _settings()["hiperus_c5.accountlist_pagelimit"] or 50
     with _engine().connect() as conn:
@@ -464,7 +464,7 @@ def account(account_id: int) -> Any:
     }
     add_breadcrumb(gettext("Hiperus C5: accounts"), url_for("hiperus_c5.accounts"))
     add_breadcrumb(f"{acc['name']} (#{acc['id']})")
-    hide = _settings()["hiperus_c5.hide_passwords"]
+    hide = _hide_passwords()
     return render_template(
         "hiperus_c5/account.html",
         acc=acc,
@@ -593,8 +593,8 @@ def account_add() -> Any:
     if request.method == "GET":
         form.invoice_choice.data = str(settings["hiperus_c5.invoice_source"] or "0")
         cusid = request.args.get("cusid", "")
-        if cusid.isdigit():
-            _prefill_from_lms(form, int(cusid))
+        if parse_id(cusid) is not None:
+            _prefill_from_lms(form, parse_id(cusid))
         if form.invoice_choice.data == "2" and not form.ext_billing_id.data:
             form.invoice_choice.data = "0"
     with _engine().connect() as conn:
@@ -714,11 +714,24 @@ def _terminal_form(conn: Connection, form: TerminalForm) -> None:
     form.id_terminal_location.choices = [(0, "—"), *_locations(conn)]
 
 
-def _terminal_values(form: TerminalForm) -> live.TerminalValues:
+def _hide_passwords() -> bool:
+    """SIP passwords are shown to full-access users only, and to them not when ``hide_passwords``."""
+    return not _can_write() or bool(_settings()["hiperus_c5.hide_passwords"])
+
+
+def _keep_hidden_password(form: TerminalForm) -> None:
+    """An edit form under ``hide_passwords``: the password field starts empty; left empty, it keeps it."""
+    form.password.validators = [Optional(), Length(min=6, max=100)]
+    form.password.render_kw = {"type": "password", "autocomplete": "new-password"}
+    if request.method == "GET":
+        form.password.data = ""
+
+
+def _terminal_values(form: TerminalForm, stored_password: str | None = None) -> live.TerminalValues:
     location = form.id_terminal_location.data if not form.no_location.data else None
     return live.TerminalValues(
         username=form.username.data.strip(),
-        password=form.password.data,
+        password=form.password.data or stored_password or "",
         id_pricelist=form.id_pricelist.data,
         screen_numbers=bool(form.screen_numbers.data),
         t38_fax=bool(form.t38_fax.data),
@@ -784,11 +797,14 @@ def terminal_edit(terminal_id: int) -> Any:
         form.screen_numbers.data = terminal["screen_numbers"] == "t"
         form.t38_fax.data = terminal["t38_fax"] == "t"
         form.no_location.data = terminal["id_terminal_location"] is None
+    if _hide_passwords():
+        _keep_hidden_password(form)
     with _engine().connect() as conn:
         _terminal_form(conn, form)
     if form.validate_on_submit():
+        values = _terminal_values(form, terminal["password"])
         done = _live_change(
-            lambda: live.edit_terminal(_engine(), _client(), acc["id"], terminal_id, _terminal_values(form)),
+            lambda: live.edit_terminal(_engine(), _client(), acc["id"], terminal_id, values),
             gettext("Terminal {name} saved.", name=form.username.data),
             url_for("hiperus_c5.account", account_id=acc["id"]),
         )
@@ -826,12 +842,12 @@ def terminals() -> Any:
     order = "desc" if request.args.get("order") == "desc" else "asc"
     sorts = {"username": t.c.username, "customer": t.c.customer_name, "pricelist": t.c.pricelist_name}
     conds = []
-    if pricelist.isdigit():
-        conds.append(t.c.id_pricelist == int(pricelist))
+    if parse_id(pricelist) is not None:
+        conds.append(t.c.id_pricelist == parse_id(pricelist))
     if subscription == "none":
         conds.append(t.c.id_subscription.is_(None))
-    elif subscription.isdigit():
-        conds.append(t.c.id_subscription == int(subscription))
+    elif parse_id(subscription) is not None:
+        conds.append(t.c.id_subscription == parse_id(subscription))
     if q:
         conds.append(func.lower(t.c.username).contains(q.lower(), autoescape=True))
     col = sorts.get(sort, t.c.username)
@@ -1154,7 +1170,7 @@ def search_hits(conn: Connection, q: str, limit: int = SEARCH_LIMIT) -> list[Hit
     c, p, t = hv_customers, hv_pstn, hv_terminal
     digits = "".join(ch for ch in q if ch.isdigit())
     conds = [func.lower(c.c.name).contains(q.lower(), autoescape=True)]
-    if q.isdigit() and len(q) < 10:
+    if q.isascii() and q.isdigit() and len(q) < 10:
         conds.append(c.c.id == int(q))
     for row in conn.execute(select(c.c.id, c.c.name).where(or_(*conds)).order_by(c.c.name, c.c.id).limit(limit)):
         hits.append(Hit(row.id, row.name or "", "account", f"#{row.id}"))

@@ -32,6 +32,7 @@ from lmsplugins.web.context import (
     current_settings,
     gettext,
     has_permission,
+    int_arg,
     require_any_permission,
     require_permission,
 )
@@ -250,10 +251,7 @@ class _Page:
 
 
 def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except ValueError:
-        return default
+    return int_arg(name, default)
 
 
 def _date_arg(name: str, default: date, errors: dict[str, str]) -> date:

@@ -63,7 +63,7 @@ def customer_id_arg(args: Any) -> int:
     raw = (args.get("customer_id") or "").strip()
     if not raw:
         raise ApiError("customer_id is required")
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > 2**31 - 1:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > 2**31 - 1:
         raise ApiError("customer_id must be a number")
     return int(raw)
 

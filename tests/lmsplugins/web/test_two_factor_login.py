@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import time
+import zlib
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from web_helpers import now
 from lmsplugins.lms import twofactor
 from lmsplugins.lms.tables import twofactorauthcodehistory as history
 from lmsplugins.lms.tables import users
+from lmsplugins.store import state
 from lmsplugins.testing.web import add_user, csrf_token, login
 from lmsplugins.web import auth, totp
 
@@ -88,17 +91,28 @@ def test_wrong_password_is_only_told_after_the_code(client, web_host, two_factor
     assert last_login(web_host, two_factor_user).failedlogindate >= now() - 5
 
 
-def test_the_cookie_does_not_tell_a_right_password_from_a_wrong_one(app, two_factor_user):
+def _cookie_payload(client) -> str:
+    """What anyone holding the session cookie can read: its signed (not encrypted) JSON."""
+    value = client.get_cookie("lmsplugins_session").value
+    compressed = value.startswith(".")
+    body = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode("utf-8")
+
+
+def test_the_cookie_holds_nothing_readable_about_the_pending_login(app, two_factor_user):
     seen = []
     for password in ("haslo123", "zle-haslo"):
         client = app.test_client()
         login(client, "tfa", password)
+        payload = json.loads(_cookie_payload(client))
+        assert set(payload) <= {"2fa", "2fa_next", "csrf_token", "lang"}
+        assert "tfa" not in json.dumps(payload)
         with client.session_transaction() as sess:
-            seen.append(dict(sess["2fa"]))
+            seen.append(sess["2fa"])
     right, wrong = seen
-    assert right.keys() == wrong.keys()
-    assert {k: right[k] for k in ("u", "l", "pt")} == {k: wrong[k] for k in ("u", "l", "pt")}
-    assert len(right["v"]) == len(wrong["v"]) and right["v"] != wrong["v"]
+    assert isinstance(right, str) and isinstance(wrong, str)
+    assert len(right) == len(wrong) and right != wrong
 
 
 def test_wrong_code_is_refused_slowed_and_recorded(client, web_host, two_factor_user, sleeps):
@@ -203,24 +217,35 @@ def test_legacy_md5_password_with_two_factor(client, web_host):
     assert client.get("/").status_code == 200
 
 
-def test_pending_login_expires(client, two_factor_user):
+def test_pending_login_expires(client, web_host, two_factor_user):
     login(client, "tfa", "haslo123")
-    with client.session_transaction() as sess:
-        sess["2fa"] = {**sess["2fa"], "t": sess["2fa"]["t"] - auth.PENDING_SECONDS - 1}
+    with web_host.engine.begin() as conn:
+        row = conn.execute(select(state.c.name, state.c.value).where(state.c.name.like("web.2fa.%"))).one()
+        data = json.loads(row.value)
+        data["t"] -= auth.PENDING_SECONDS + 1
+        conn.execute(state.update().where(state.c.name == row.name).values(value=json.dumps(data)))
     response = client.get("/login/code")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Logowanie wygasło" in client.get("/login").get_data(as_text=True)
 
 
-def test_pending_login_cannot_be_moved_to_another_user(client, web_host, two_factor_user):
-    other = add_user(
-        web_host, "tfa2", "inne-haslo", rights="full_access", twofactorauth=1, twofactorauthsecretkey=SECRET
-    )
+def test_a_made_up_pending_token_leads_back_to_the_login(client, web_host, two_factor_user):
     login(client, "tfa", "haslo123")
     with client.session_transaction() as sess:
-        sess["2fa"] = {**sess["2fa"], "u": other, "l": "tfa2"}
-    assert send_code(client, code_now()).status_code == 401
+        sess["2fa"] = "x" * 43
+    token = csrf_token(client)
+    response = client.post("/login/code", data={"csrf_token": token, "code": code_now()})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert client.get("/").status_code == 302
+    with web_host.engine.connect() as conn:
+        assert conn.execute(select(users.c.lastlogindate).where(users.c.id == two_factor_user)).scalar() in (0, None)
+
+
+def test_a_used_pending_login_is_gone_from_the_server(client, web_host, two_factor_user):
+    login(client, "tfa", "haslo123")
+    assert send_code(client, code_now()).status_code == 302
+    with web_host.engine.connect() as conn:
+        assert conn.execute(select(state.c.name).where(state.c.name.like("web.2fa.%"))).first() is None
 
 
 def test_password_changed_between_the_steps_is_refused(client, web_host, two_factor_user):

@@ -81,16 +81,36 @@ def test_access_window():
     assert not auth.in_access_window(0, 999, now=1000)
 
 
-def test_throttle_counts_per_ip_and_login_in_a_window():
-    throttle = auth.LoginThrottle(max_failures=3, window=60)
+def test_throttle_counts_per_login_and_address_together():
+    throttle = auth.LoginThrottle(max_failures=3, window=60, free=5)
     for i in range(3):
         assert not throttle.blocked("1.2.3.4", "admin", now=100 + i)
         throttle.record_failure("1.2.3.4", "admin", now=100 + i)
-    assert throttle.blocked("1.2.3.4", "someone", now=103)  # same address
-    assert throttle.blocked("5.6.7.8", "ADMIN", now=103)  # same login from elsewhere
-    assert not throttle.blocked("5.6.7.8", "other", now=103)
+    assert throttle.blocked("1.2.3.4", "ADMIN", now=103)
+    assert not throttle.blocked("5.6.7.8", "admin", now=103)  # the same user elsewhere is not locked out
+    assert not throttle.blocked("1.2.3.4", "someone", now=103)
     assert not throttle.blocked("1.2.3.4", "admin", now=200)  # window passed
     assert throttle.total_failures == 3
+
+
+def test_throttle_delay_grows_with_each_failure():
+    throttle = auth.LoginThrottle(max_failures=10, window=900, free=3)
+    t = 1000.0
+    waits = []
+    for _ in range(6):
+        t += throttle.wait("1.2.3.4", "jan", now=t)
+        throttle.record_failure("1.2.3.4", "jan", now=t)
+        waits.append(throttle.wait("1.2.3.4", "jan", now=t))
+    assert waits == [0, 0, 8, 16, 32, 64]
+    assert throttle.wait("9.9.9.9", "jan", now=t) == 0
+
+
+def test_throttle_one_address_spraying_many_logins_is_refused_there_only():
+    throttle = auth.LoginThrottle(max_address_failures=5)
+    for i in range(5):
+        throttle.record_failure("1.2.3.4", f"user{i}", now=10)
+    assert throttle.blocked("1.2.3.4", "fresh", now=11)
+    assert not throttle.blocked("5.6.7.8", "fresh", now=11)
 
 
 def test_php_unserialize_lms_session_content():
