@@ -154,10 +154,30 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         ctx.obj.config_path = config_file
 
 
+def _setting_lines(plugin: Any, config: Any) -> list[str]:
+    """``key = value`` of each declared setting as the plugin would read it; secrets masked."""
+    lines = []
+    for setting in plugin.settings:
+        raw = config.get(setting.key) if config is not None else None
+        if raw is None:
+            if setting.required:
+                shown = "(not set; required)"
+            else:
+                shown = f"{setting.default!r} (default)" if setting.default not in (None, "") else "(not set)"
+        elif setting.secret:
+            shown = "*** (set)" if raw else "(empty)"
+        else:
+            shown = repr(raw)
+        lines.append(f"    {setting.key} = {shown}")
+    return lines
+
+
 @main.command("plugins")
 @config_option
-def plugins_cmd() -> None:
-    """List plugins: enabled or not, versions, and the ones that failed to load with the reason."""
+@click.option("--no-settings", is_flag=True, help="Only the plugins, not their settings' current values.")
+def plugins_cmd(no_settings: bool) -> None:
+    """List plugins: enabled or not, versions, their settings' current values (secrets masked), and the
+    ones that failed to load with the reason."""
     host = get_host()
     registry = host.registry
     db_versions: dict[str, str | None] = {}
@@ -168,12 +188,22 @@ def plugins_cmd() -> None:
             db_versions = {p.name: get_dbinfo(conn, p.dbinfo_key) for p in registry.found if p.db_version}
     except Exception as exc:
         click.echo(f"(database not reachable, schema versions not shown: {exc})", err=True)
+    config: Any = None
+    for read in (host.config, lambda: host.ini_config):
+        try:
+            config = read()
+            break
+        except Exception:
+            continue
     for plugin in sorted(registry.found, key=lambda p: p.name):
         state = "enabled " if registry.is_enabled(plugin) else "disabled"
         schema = ""
         if plugin.db_version:
             schema = f" schema {db_versions.get(plugin.name) or 'not installed'}/{plugin.db_version}"
         click.echo(f"{state} {plugin.name:<16} {plugin.version:<8} {plugin.lms_class:<26}{schema}  {plugin.title}")
+        if not no_settings:
+            for line in _setting_lines(plugin, config):
+                click.echo(line)
     for failed in registry.failed:
         click.echo(f"FAILED   {failed.name:<16} {failed.origin}: {failed.reason}")
     for name in registry.unknown_enabled:

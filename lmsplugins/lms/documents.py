@@ -14,9 +14,11 @@ therefore live in this module and nowhere else:
 - **Locking**. ``MAX+1`` is only safe while nobody else can number: :class:`InvoiceWriter` takes
   LMS's numbered lock (:func:`lmsplugins.db.lock_for_transaction`, handle 1 for invoices as the LMS
   UI does) inside the caller's transaction and keeps it until the caller commits, so gaps and
-  duplicates are impossible among our writers and, on PostgreSQL, against the LMS UI too. On MySQL
-  the LMS UI takes ``GET_LOCK('1')`` instead, which our lock does not exclude, and ``lms-payments``
-  takes no lock anywhere: do not run our invoicing while LMS issues invoices on MySQL.
+  duplicates are impossible among our writers and against the LMS UI: on PostgreSQL it is the UI's
+  own ``pg_advisory_xact_lock(1)``; on MySQL it is the UI's own ``GET_LOCK('1')`` (released when our
+  transaction ends), plus a row lock on the core ``dbversion`` row that orders our own writers.
+  ``lms-payments`` takes no lock anywhere, on either database: do not run our invoicing while it
+  runs.
 - **Snapshots**. A document carries a copy of the buyer (name, billing address, NIP/PESEL) and of
   the seller division, so reprinting an old invoice after a customer moved shows the old address.
 - **Money**. ``invoicecontents.value`` is the unit price (gross, or net when the document has flag

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import and_, select
 
@@ -24,7 +24,14 @@ from lmsplugins.jobs import recent_runs
 from lmsplugins.lms.settings import get_dbinfo, write_uiconfig
 from lmsplugins.lms.tables import uiconfig
 from lmsplugins.plugin import Setting
-from lmsplugins.web.context import add_breadcrumb, current_host, gettext, require_permission, web_state
+from lmsplugins.web.context import (
+    add_breadcrumb,
+    current_host,
+    gettext,
+    has_permission,
+    require_permission,
+    web_state,
+)
 from lmsplugins.web.proxy import DEFAULT_TRUSTED
 from lmsplugins.web.rights import ADMIN
 
@@ -146,13 +153,36 @@ def _planned_change(view: SettingView, config: Config, form: Any) -> tuple[str |
     return submitted, None
 
 
+FULL_ACCESS_SUFFIXES = ("_full_access", "_manage", "_admin")
+"""A plugin's full-access right is the declared permission named like LMS's ``*_full_access`` (or
+``*_manage`` / ``*_admin``): its holders may edit that plugin's settings without the host admin right."""
+
+
+def full_access_right(plugin: Any) -> str | None:
+    return next((p.name for p in plugin.permissions if p.name.endswith(FULL_ACCESS_SUFFIXES)), None)
+
+
+def _allowed_sections() -> set[str] | None:
+    """None: every section (host admin); else the plugins whose full-access right the user holds."""
+    if has_permission(ADMIN):
+        return None
+    allowed = {
+        p.name
+        for p in current_host().registry.found
+        if (right := full_access_right(p)) is not None and has_permission(right)
+    }
+    if not allowed:
+        abort(403)
+    return allowed
+
+
 @blueprint.route("/settings", methods=["GET", "POST"])
 def settings() -> Any:
-    require_permission(ADMIN)
+    allowed = _allowed_sections()
     host = current_host()
     host.refresh_settings()
     config = host.config()
-    sections = _sections(config)
+    sections = [s for s in _sections(config) if allowed is None or s.name in allowed]
     form = CsrfForm()
     add_breadcrumb(gettext("Administration"))
     add_breadcrumb(gettext("Settings"), url_for("admin.settings"))
