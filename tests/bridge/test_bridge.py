@@ -3,53 +3,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from bridge_support import LMSPLUGINS, PLUGIN, lms_notify, require_php
 from sqlalchemy import text
 
 from lmsplugins.lms.tables import customers
 from lmsplugins.testing.databases import install
 
-HERE = Path(__file__).parent
-PLUGIN = HERE.parents[1] / "lms-bridge" / "LMSPluginsBridge"
-LMSPLUGINS = Path(sys.executable).parent / "lmsplugins"
-PHP = shutil.which("php")
 
-if PHP is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("php-cli is required in CI (scripts/test installs it)")
-    pytest.skip("php-cli is not installed", allow_module_level=True)
-
-
-def lms_notify(
-    tmp_path: Path, settings: dict, channel: str, actions: str, customers_: list[int], *flags: str, rights=()
-):
-    config = tmp_path / "standin.json"
-    config.write_text(json.dumps({"settings": settings, "rights": list(rights) or ["customer_management"]}))
-    result = subprocess.run(
-        [
-            PHP,
-            str(HERE / "lms_notify_standin.php"),
-            str(PLUGIN),
-            channel,
-            actions,
-            ",".join(map(str, customers_)),
-            "",
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LMS_STANDIN_CONFIG": str(config), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
-        timeout=120,
-    )
-    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    return result, (json.loads(last) if last.startswith("{") else None)
+@pytest.fixture(autouse=True)
+def _php():
+    require_php()
 
 
 def _customers_with_notes(host, n: int) -> list[int]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import os
 
+from bridge_support import LMSPLUGINS, lms_notify, require_php
 from click.testing import CliRunner
-from test_bridge import LMSPLUGINS, lms_notify
 
 from lmsplugins.cli import main
 from lmsplugins.testing.databases import install
@@ -60,6 +60,8 @@ def test_menu_for_lms_with_permissions(sqlite_host, tmp_path):
     rows = json.loads(result.output)
     example = [r for r in rows if r["plugin"] == "example"]
     assert example and example[0]["permission"] == ["example_read"] and example[0]["path"].startswith("/")
+
+    require_php()
 
     settings = {
         "lmsplugins.command": str(LMSPLUGINS),
