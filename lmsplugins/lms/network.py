@@ -19,7 +19,9 @@ the same for one customer (the customer card).
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,29 +232,46 @@ def customer_network(conn: Connection, only: Sequence[int] | None = None) -> Ite
     """Every customer (not deleted) in id order with nodes, MACs, switch ports and owned devices.
 
     Four streamed queries, merged by customer id: memory holds one customer at a time. With *only*, the
-    same for those customers (the customer card, the search by ONU or MAC).
+    same for those customers (the customer card, the search by ONU or MAC), on *conn* alone.
+
+    For the whole base the three side queries run on connections of their own, each started in a
+    thread up to its first rows: every query ends in a sort by customer, and so the database sorts
+    all four at once instead of one after the other while Python waits (MySQL drivers also read only
+    one unbuffered result per connection). Each query sees its own snapshot; a row added meanwhile
+    without its customer is skipped by the merge.
     """
-    if only is None and conn.dialect.name == "postgresql":
-        # Each whole-base query ends in a sort by customer; PostgreSQL's default 4 MB spills those to
-        # disk (an external merge of ~10 MB each at 100,000 customers). For this transaction only.
-        conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": SORT_MEMORY})
-    with ExitStack() as stack:
-        side = _side_connection(conn, stack, only)
-        stream = only is None
-        contracts = ByCustomer(_streamed(side(), _contract_statement(only), stream))
-        node_rows = ByCustomer(_streamed(side(), _node_statement(only), stream))
-        device_rows = ByCustomer(_streamed(side(), _device_statement(only), stream))
-        customer_rows = _streamed(conn, _customer_statement(only), stream)
+    if only is not None:
+        yield from _merged(
+            _streamed(conn, _customer_statement(only), False),
+            ByCustomer(_streamed(conn, _contract_statement(only), False)),
+            ByCustomer(_streamed(conn, _node_statement(only), False)),
+            ByCustomer(_streamed(conn, _device_statement(only), False)),
+        )
+        return
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=3, thread_name_prefix="network-side") as pool:
+        sides = []
+        for statement in (_contract_statement(None), _node_statement(None), _device_statement(None)):
+            side = stack.enter_context(conn.engine.connect())
+            _sort_in_memory(side)
+            sides.append(pool.submit(_started, side, statement))
+        _sort_in_memory(conn)
+        customer_rows = _streamed(conn, _customer_statement(None))
+        contracts, node_rows, device_rows = (ByCustomer(f.result()) for f in sides)
         yield from _merged(customer_rows, contracts, node_rows, device_rows)
 
 
-def _side_connection(conn: Connection, stack: ExitStack, only: Sequence[int] | None) -> Any:
-    """Where the three side streams run. MySQL drivers read one unbuffered result per connection at a
-    time, so there each streamed side query gets a connection of its own; elsewhere (and for the small
-    answers of *only*) the caller's connection serves them all."""
-    if only is not None or conn.dialect.name not in ("mysql", "mariadb"):
-        return lambda: conn
-    return lambda: stack.enter_context(conn.engine.connect())
+def _sort_in_memory(conn: Connection) -> None:
+    """Each whole-base query ends in a sort by customer; PostgreSQL's default 4 MB spills those to disk
+    (an external merge of ~10 MB each at 100,000 customers). For this transaction only."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": SORT_MEMORY})
+
+
+def _started(conn: Connection, statement: Select[Any]) -> Iterator[Any]:
+    """*statement*'s rows, the first one already fetched (run in a thread: the wait is the sort)."""
+    rows = _streamed(conn, statement)
+    first = next(rows, None)
+    return rows if first is None else itertools.chain((first,), rows)
 
 
 def _merged(
