@@ -294,10 +294,12 @@ def _add_builtin_commands() -> None:
     from lmsplugins.bridge import bridge_group
     from lmsplugins.jobs_cli import jobs_group
     from lmsplugins.notify import notify_cmd
+    from lmsplugins.simulate import simulate_cmd
 
     main.add_command(bridge_group)
     main.add_command(jobs_group)
     main.add_command(notify_cmd)
+    main.add_command(simulate_cmd)
 
 
 if __name__ == "__main__":
