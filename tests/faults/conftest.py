@@ -53,6 +53,10 @@ class World:
     new: dict = field(default_factory=dict)
     clones: list[str] = field(default_factory=list)
 
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return self.decl.job_argv(self.provider)
+
     def clone(self, directory: Path) -> tuple[Host, Path]:
         """A fresh copy of the snapshot database (the old rows), as a Host and its lms.ini."""
         directory.mkdir(parents=True, exist_ok=True)
@@ -89,12 +93,12 @@ def _build(decl: Declaration, kind: str, root: Path, request: pytest.FixtureRequ
     provider = decl.start(host, folder)
     world = World(decl, kind, folder, provider, snapshot)
     ini = Path(host.ini_config.path)
-    one_clear_line(run_job(ini, decl.argv), (0,))
+    one_clear_line(run_job(ini, world.argv), (0,))
     world.old = checksums(host, decl.tables)
     host.dispose()
     provider.change()
     reference, reference_ini = world.clone(folder / "reference")
-    one_clear_line(run_job(reference_ini, decl.argv), (0,))
+    one_clear_line(run_job(reference_ini, world.argv), (0,))
     world.new = checksums(reference, decl.tables)
     reference.dispose()
     assert world.new != world.old, "the provider's change() must make the next run write different rows"

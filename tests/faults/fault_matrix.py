@@ -90,12 +90,18 @@ class Declaration:
 
     plugin: str
     argv: tuple[str, ...]
-    """The job's command line after ``lmsplugins -C lms.ini``."""
+    """The job's command line after ``lmsplugins -C lms.ini``; a provider with an ``argv`` attribute
+    (a job that reads a file the provider writes) overrides it."""
     tables: Mapping[str, str]
     """Touched table -> the SELECT whose rows are checksummed (natural keys, no surrogate ids/clocks)."""
     start: Callable[[Host, Path], Provider]
     pause_table: str
     """A table the job writes late inside a transaction: locking it pauses the job mid-chunk."""
+    pause_sql: str | None = None
+    """Instead of locking ``pause_table``: the statement (a ``SELECT ... FOR UPDATE`` of a row the job
+    will change, say) that makes the job wait inside its transaction."""
+    pause_after_writes: bool = True
+    """Whether the paused transaction has already written rows (checked through ``backend_xid``)."""
     bad_cli: tuple[tuple[str, ...], ...] = ()
     bad_csv: Callable[[Path], tuple[str, ...]] | None = None
     """Given a folder, write a bad CSV there and return the command line that reads it."""
@@ -112,6 +118,9 @@ class Declaration:
         if fault == "bad_cli":
             return bool(self.bad_cli)
         return True
+
+    def job_argv(self, provider: Provider) -> tuple[str, ...]:
+        return tuple(getattr(provider, "argv", None) or self.argv)
 
 
 def discover() -> list[Declaration]:
@@ -227,11 +236,11 @@ def one_clear_line(run: Run, codes: Sequence[int]) -> None:
 class Pause:
     """Hold an ACCESS EXCLUSIVE lock on a table so the job blocks on it inside its transaction."""
 
-    def __init__(self, host: Host, table: str):
+    def __init__(self, host: Host, table: str, statement: str | None = None):
         self.engine = create_engine(host.engine.url, poolclass=NullPool)
         self.conn = self.engine.connect()
         self.trans = self.conn.begin()
-        self.conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        self.conn.execute(text(statement or f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
 
     def wait_blocked(self, proc: subprocess.Popen[str], timeout: float = 60.0) -> tuple[int, bool]:
         """Wait until a backend of the job waits for the lock; (its pid, whether it holds writes).

@@ -39,7 +39,7 @@ def _provider_fault(decl: Declaration, world: World, host: Host, ini: Path, faul
         host.set_uiconfig("lmsplugins.http_retry_budget", "1")
     world.provider.inject(fault)
     try:
-        run = run_job(ini, decl.argv)
+        run = run_job(ini, world.argv)
     finally:
         world.provider.clear()
         if fault == "timeout":
@@ -49,16 +49,18 @@ def _provider_fault(decl: Declaration, world: World, host: Host, ini: Path, faul
         assert run.returncode == EXIT_FAILURES, run.describe()
 
 
-def _paused(decl: Declaration, host: Host, ini: Path) -> tuple[Pause, object]:
-    pause = Pause(host, decl.pause_table)
-    proc = start_job(ini, decl.argv)
+def _paused(world: World, host: Host, ini: Path) -> tuple[Pause, object]:
+    decl = world.decl
+    pause = Pause(host, decl.pause_table, decl.pause_sql)
+    proc = start_job(ini, world.argv)
     _pid, writing = pause.wait_blocked(proc)
-    assert writing, "the job should be paused inside a transaction that has already written rows"
+    if decl.pause_after_writes:
+        assert writing, "the job should be paused inside a transaction that has already written rows"
     return pause, proc
 
 
-def _sigkill(decl: Declaration, host: Host, ini: Path) -> None:
-    pause, proc = _paused(decl, host, ini)
+def _sigkill(world: World, host: Host, ini: Path) -> None:
+    pause, proc = _paused(world, host, ini)
     sigkill(proc)  # type: ignore[arg-type]
     pause.release()
     host.dispose()  # the test's own idle connection is not the job's
@@ -66,26 +68,26 @@ def _sigkill(decl: Declaration, host: Host, ini: Path) -> None:
     assert proc.returncode == -9  # type: ignore[attr-defined]
 
 
-def _db_restart(decl: Declaration, host: Host, ini: Path) -> None:
-    pause, proc = _paused(decl, host, ini)
+def _db_restart(world: World, host: Host, ini: Path) -> None:
+    pause, proc = _paused(world, host, ini)
     assert terminate_backends(host) >= 2
     host.dispose()  # the test's own pooled connections went too
     pause.release()
-    run = finish(proc, decl.argv)  # type: ignore[arg-type]
+    run = finish(proc, world.argv)  # type: ignore[arg-type]
     one_clear_line(run, (EXIT_FAILURES,))
     assert "connection was lost" in run.error_lines[0], run.describe()
     host.dispose()
     wait_no_backends(host)
 
 
-def _concurrent(decl: Declaration, host: Host, ini: Path) -> None:
-    pause, proc = _paused(decl, host, ini)
+def _concurrent(world: World, host: Host, ini: Path) -> None:
+    pause, proc = _paused(world, host, ini)
     try:
-        second = run_job(ini, decl.argv)
+        second = run_job(ini, world.argv)
     finally:
         pause.release()
     one_clear_line(second, (EXIT_LOCKED,))
-    first = finish(proc, decl.argv)  # type: ignore[arg-type]
+    first = finish(proc, world.argv)  # type: ignore[arg-type]
     one_clear_line(first, (EXIT_OK,))
 
 
@@ -107,11 +109,11 @@ def test_fault(plugin: str, fault: str, worlds, tmp_path: Path) -> None:
         if fault in PROVIDER_FAULTS:
             _provider_fault(decl, world, host, ini, fault)
         elif fault == "sigkill_mid_chunk":
-            _sigkill(decl, host, ini)
+            _sigkill(world, host, ini)
         elif fault == "db_restart_mid_run":
-            _db_restart(decl, host, ini)
+            _db_restart(world, host, ini)
         elif fault == "concurrent_run":
-            _concurrent(decl, host, ini)
+            _concurrent(world, host, ini)
         elif fault == "bad_cli":
             for argv in decl.bad_cli:
                 _refused(run_job(ini, argv))
@@ -123,7 +125,7 @@ def test_fault(plugin: str, fault: str, worlds, tmp_path: Path) -> None:
             assert after == world.old, "refused input must leave every table as it was"
         mixed = {t: after[t] for t in after if after[t] not in (world.old[t], world.new[t])}
         assert not mixed, f"tables neither old nor new after {fault}: {mixed}"
-        rerun = run_job(ini, decl.argv)
+        rerun = run_job(ini, world.argv)
         one_clear_line(rerun, (EXIT_OK,))
         assert checksums(host, decl.tables) == world.new, "a re-run must converge to the clean run's rows"
         RESULTS[(plugin, fault)] = "survived"

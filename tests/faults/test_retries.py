@@ -8,7 +8,6 @@ instead of after every timeout times every retry.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -101,23 +100,21 @@ def test_reads_are_still_retried_after_a_5xx(server, sim):
 
 
 def test_silent_provider_fails_a_call_within_the_budget(server, sim):
+    """Slower than the budget but within the read timeout: only the budget can make this call fail."""
     client = client_for(server, read=30.0, budget=1.5)
-    sim.faults.latency = 20.0
-    started = time.monotonic()
+    sim.faults.latency = 4.0
     with pytest.raises(HiperusTransportError) as caught:
         client.get_customer_list()
-    assert time.monotonic() - started < 15.0  # without the budget: 30 s per attempt, times the retries
     assert "Timeout" in str(caught.value) or "budget" in str(caught.value)
 
 
 def test_retry_after_longer_than_the_budget_is_not_waited_for(server, sim):
-    session = make_session(HttpPolicy(backoff=0.01, budget=1.0))
+    session = make_session(HttpPolicy(backoff=0.01, budget=1.0, retry_post=True))
     sim.faults.http_429 = 5
     sim.faults.retry_after = 60
-    started = time.monotonic()
     response = session.post(f"{server.url}/hiperusapi.php", data=b"x")
     assert response.status_code == 429
-    assert time.monotonic() - started < 10.0
+    assert sim.stats["injected_429"] == 1  # no retry: waiting 60 s would overrun the 1 s budget
 
 
 def test_budget_caps_waits_and_nesting_shares_the_outer_budget():
@@ -150,7 +147,7 @@ def test_silent_provider_fails_a_job_within_the_budget(sqlite_host, tmp_path):
 
     dbs.install(sqlite_host, "hiperus_c5")
     silent = make_app(1, Scale(customers=2), rate_limit=None)
-    silent.faults.latency = 30.0
+    silent.faults.latency = 5.0  # inside the default 60 s read timeout: only the budget fails the job
     with serve(silent) as running:
         for key, value in {
             "hiperus_c5.api_url": running.url + "/hiperusapi.php", "hiperus_c5.username": CREDS[0],
@@ -158,14 +155,12 @@ def test_silent_provider_fails_a_job_within_the_budget(sqlite_host, tmp_path):
             "hiperus_c5.state_dir": str(tmp_path / "state"), "lmsplugins.http_retry_budget": "2",
         }.items():
             sqlite_host.set_uiconfig(key, value)
-        started = time.monotonic()
         result = CliRunner().invoke(main, ["-C", sqlite_host.ini_config.path, "hiperus-c5", "import", "-p"])
-        elapsed = time.monotonic() - started
     http.configure(None)
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Traceback" not in result.output, result.output
-    assert elapsed < 20.0, elapsed  # the default policy would wait 60 s per attempt
+    assert "budget" in errors[0] or "Timeout" in errors[0], errors
 
 
 def test_session_budget_refuses_an_attempt_once_spent(server):
