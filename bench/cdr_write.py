@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.db import mysql_load
@@ -126,6 +127,8 @@ def main() -> None:
     if args.stage:
         print(json.dumps(stage(args.db, args.database, args.stage, args.rows)))
         return
+    kinds = args.dbs.split(",")
+    require(postgres="postgres" in kinds, mysql="mysql" in kinds)
     n, per_row_n = args.rows, min(args.baseline_rows, args.rows)
     for dbtype in args.dbs.split(","):
         if dbtype == "postgres":

@@ -43,6 +43,7 @@ from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.host import Host
@@ -258,6 +259,7 @@ def main() -> None:
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--rows-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    require(postgres=True)
     if args.stage == "prepare":
         prepare(args.database, args.cdrs, args.rows_file)
         return

@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.host import Host
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
+    require(postgres=True)
     reason = dbs.pg_unavailable()
     if reason:
         sys.exit(f"PostgreSQL needed: {reason}")

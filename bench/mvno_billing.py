@@ -41,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from needs import require
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -271,6 +272,7 @@ def main() -> None:
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    require(postgres=True)
     if args.stage:
         print(json.dumps(db_stage(args.stage, args.database, args.records, args.baseline_rows)))
         return

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from needs import require
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lmsplugins.host import Host
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--baseline-sample", type=int, default=300)
     args = parser.parse_args()
+    require(postgres=True)
     ids = identities(max(args.customers, args.users))
     template = "lmsplugins_bench_match_tpl"
     dbs.create_pg_template(template)

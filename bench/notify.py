@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from needs import require
 from sqlalchemy import text, update
 
 import lmsplugins.cli  # noqa: F401  (loads lmsplugins.notify through the CLI, whose module it imports)
@@ -158,6 +159,7 @@ def main() -> None:
     parser.add_argument("--debtors-every", type=int, default=5, help="every Nth customer is a debtor")
     parser.add_argument("--logs", action="store_true", help="LMS's transaction log on (logs.enabled)")
     args = parser.parse_args()
+    require(postgres=True)
     reason = dbs.pg_unavailable()
     if reason:
         raise SystemExit(f"bench/notify.py needs PostgreSQL: {reason}")

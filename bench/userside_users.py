@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import requests
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.host import Host
@@ -235,6 +236,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    require("gunicorn", postgres=True)
     if not 0 < args.small < args.customers or args.sample < 1:
         parser.error("need 0 < --small < --customers and --sample >= 1")
     reason = dbs.pg_unavailable()

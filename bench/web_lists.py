@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import requests
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD, seed
@@ -253,6 +254,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Keep the database (its name is printed).")
     parser.add_argument("--database", help="Reuse a database kept by --keep instead of building one (implies --keep).")
     args = parser.parse_args()
+    require("gunicorn", "wrk", postgres=True)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     reason = dbs.pg_unavailable()

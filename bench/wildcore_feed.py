@@ -36,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import requests
+from needs import require
 from sqlalchemy import text
 
 from lmsplugins.host import Host
@@ -228,6 +229,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=500, help="customers in the per-customer baseline")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    require("gunicorn", postgres=True)
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None and shutil.which("gunicorn") is None:
         raise SystemExit("gunicorn is missing: pip install gunicorn")
     name, ini, host = build_database(args.switches)
