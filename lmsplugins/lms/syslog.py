@@ -12,8 +12,10 @@ module) holds ``logmessages`` (resource type, operation), and each message holds
   field becomes a data row with the value as text (PHP ``true`` as ``1``, ``false`` as ``''``).
 
 The host's gateways log through :func:`active`: a job's chunk (``lmsplugins.jobs.Job.chunk``) makes a
-writer for its connection current with :func:`recording`, so a gateway called on that connection
-records its change without any caller passing a logger, and nothing is recorded elsewhere.
+writer for its connection current with :func:`recording`, and a web request of a logged-in user opens
+a scope (:func:`open_scope`, from ``lmsplugins.web.audit``) whose writers write at once with that LMS
+user's id, so a gateway records its change without any caller passing a logger; nothing is recorded
+elsewhere (a script's own ``engine.begin()`` outside both).
 
 A :class:`Syslog` buffers what a job writes and :meth:`Syslog.flush` stores it with one multi-row
 insert per table, so logging 20,000 blocked debtors costs four statements, not 80,000. When the
@@ -81,6 +83,7 @@ class _Message:
 class _Transaction:
     time: int
     messages: list[_Message] = field(default_factory=list)
+    id: int | None = None
 
 
 def _php_text(value: Any) -> str | None:
@@ -114,11 +117,14 @@ def split_fields(
 class Syslog:
     """One module's writer of LMS's transaction log (a no-op unless *enabled*)."""
 
-    def __init__(self, conn: Connection, module: str, *, enabled: bool, userid: int | None = None):
+    def __init__(
+        self, conn: Connection, module: str, *, enabled: bool, userid: int | None = None, autoflush: bool = False
+    ):
         self.conn = conn
         self.module = module[:50]
         self.enabled = enabled
         self.userid = userid
+        self.autoflush = autoflush
         self._pending: list[_Transaction] = []
         self._open: _Transaction | None = None
 
@@ -140,22 +146,27 @@ class Syslog:
             self._pending.append(self._open)
         key_rows, data_rows = split_fields(fields, keys)
         self._open.messages.append(_Message(resource, operation, key_rows, data_rows))
+        if self.autoflush:
+            self.flush()
 
     @property
     def pending(self) -> int:
         return sum(len(t.messages) for t in self._pending)
 
     def flush(self) -> int:
-        """Store every buffered transaction; returns the number of messages written."""
+        """Store every buffered message; returns how many. A transaction row is written once, with
+        its first stored message; later messages of the same open transaction join it."""
         pending = [t for t in self._pending if t.messages]
-        self._pending = [self._open] if self._open is not None and not self._open.messages else []
-        self._open = None
+        self._pending = [self._open] if self._open is not None else []
         if not pending:
             return 0
-        trans_ids = self._insert_ids(
-            logtransactions, [{"time": t.time, "userid": self.userid, "module": self.module} for t in pending]
-        )
-        flat = [(tid, m) for tid, t in zip(trans_ids, pending, strict=True) for m in t.messages]
+        new = [t for t in pending if t.id is None]
+        rows = [{"time": t.time, "userid": self.userid, "module": self.module} for t in new]
+        for t, tid in zip(new, self._insert_ids(logtransactions, rows), strict=True):
+            t.id = tid
+        flat = [(t.id, m) for t in pending for m in t.messages]
+        for t in pending:
+            t.messages = []
         msg_ids = self._insert_ids(
             logmessages, [{"transactionid": tid, "resource": m.resource, "operation": m.operation} for tid, m in flat]
         )
@@ -197,12 +208,42 @@ def recording(log: Syslog) -> Iterator[Syslog]:
         _ACTIVE.reset(token)
 
 
+@dataclass
+class _Scope:
+    host: Host
+    module: str
+    userid: int | None
+    enabled: bool
+    writers: dict[int, Syslog] = field(default_factory=dict)
+
+
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("lms_syslog_scope", default=None)
+
+
+def open_scope(host: Host, module: str, userid: int | None) -> contextvars.Token:
+    """Log every gateway change of this context (a web request: LMS's user, the page as module), on
+    whatever connection it is made, written at once, so it commits or rolls back with that change."""
+    enabled = host.config().get_bool("logs.enabled", False)
+    return _SCOPE.set(_Scope(host, module, userid, enabled))
+
+
+def close_scope(token: contextvars.Token) -> None:
+    _SCOPE.reset(token)
+
+
 def active(conn: Connection) -> Syslog | None:
     """The enabled writer recording changes made on *conn*, or None (then nothing is logged)."""
     log = _ACTIVE.get()
-    if log is None or not log.enabled or log.conn is not conn:
+    if log is not None and log.conn is conn:
+        return log if log.enabled else None
+    scope = _SCOPE.get()
+    if scope is None or not scope.enabled:
         return None
-    return log
+    writer = scope.writers.get(id(conn))
+    if writer is None or writer.conn is not conn:
+        writer = Syslog(conn, scope.module, enabled=True, userid=scope.userid, autoflush=True)
+        scope.writers[id(conn)] = writer
+    return writer
 
 
 def record(conn: Connection, resource: int, operation: int, fields: Iterable[Field], *, new: bool = True) -> None:

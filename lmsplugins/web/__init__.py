@@ -110,6 +110,9 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
     register_plugins(app, web)
 
     app.before_request(_before_request)
+    from lmsplugins.web import audit
+
+    audit.init_app(app)
     app.after_request(add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
