@@ -445,27 +445,49 @@ def metrotv_stb_cmd(quiet: bool, test: bool, prune: bool) -> None:
     sys.exit(launch("metrotv_stb_list_update", sync_stbs(prune), quiet, test))
 
 
+def _number(value: str | None, what: str, minimum: int) -> int | None:
+    """A whole number flag or argument, checked as the jobs' other input is (one ``error:`` line, exit 2)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text.isdigit() or int(text) < minimum:
+        raise UsageError(f"{what} {value!r} is not a whole number of at least {minimum}")
+    return int(text)
+
+
+def _launch_checked(name: str, make: Callable[[Any], Any], raw: str | None, what: str, minimum: int,
+                    quiet: bool, test: bool) -> int:
+    """Validate *raw* inside the job runner's validation (so a bad value is its one error line, exit 2)."""
+    chosen: dict[str, Any] = {}
+
+    def check(_settings: Mapping[str, Any]) -> None:
+        chosen["value"] = _number(raw, what, minimum)
+
+    def body(job: Job, client: MMSClient, settings: Mapping[str, Any]) -> None:
+        make(chosen["value"])(job, client, settings)
+
+    return launch(name, body, quiet, test, check=check)
+
+
 @cli.command("push-customers")
 @job_options
-@click.option("--since", type=int, default=None, help="Unix time to send changes from (default: the last run).")
-def push_customers_cmd(quiet: bool, test: bool, since: int | None) -> None:
+@click.option("--since", default=None, metavar="UNIXTIME", help="Send changes from this time (default: the last run).")
+def push_customers_cmd(quiet: bool, test: bool, since: str | None) -> None:
     """Send paired customers changed in LMS since the last run to MMS (automatically_update_customer_data)."""
-    if since is not None and since < 0:
-        raise click.BadParameter("must be a unix time", param_hint="--since")
-    sys.exit(launch("push_customers", push_customers(since), quiet, test))
+    sys.exit(_launch_checked("push_customers", push_customers, since, "--since", 0, quiet, test))
 
 
 @cli.command("add-customer")
 @job_options
-@click.argument("customer_id", type=click.IntRange(min=1))
-def add_customer_cmd(quiet: bool, test: bool, customer_id: int) -> None:
+@click.argument("customer_id")
+def add_customer_cmd(quiet: bool, test: bool, customer_id: str) -> None:
     """Pair an LMS customer with MMS, creating the MMS user from LMS data when MMS has none."""
-    sys.exit(launch("add_customer", add_customer(customer_id), quiet, test))
+    sys.exit(_launch_checked("add_customer", add_customer, customer_id, "customer id", 1, quiet, test))
 
 
 @cli.command("update-customer")
 @job_options
-@click.argument("customer_id", type=click.IntRange(min=1))
-def update_customer_cmd(quiet: bool, test: bool, customer_id: int) -> None:
+@click.argument("customer_id")
+def update_customer_cmd(quiet: bool, test: bool, customer_id: str) -> None:
     """Send a paired customer's LMS data to MMS now."""
-    sys.exit(launch("update_customer", update_customer(customer_id), quiet, test))
+    sys.exit(_launch_checked("update_customer", update_customer, customer_id, "customer id", 1, quiet, test))

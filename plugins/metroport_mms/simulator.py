@@ -18,7 +18,7 @@ when the account's base package denies it (``pkg_denied``) or there is no base; 
 STB that is issued and an account with live orders cannot be deleted.
 
 Data is generated from a seed, of any size (``users``, ``stbs``...): deterministic, so tests and
-benchmarks name expected values. Faults (:class:`Faults`): latency, 5xx, 401 session expiry, truncated
+benchmarks name expected values. Faults (:class:`Faults`): latency, 5xx, 429, 401 session expiry, truncated
 and malformed bodies; a refused connection is a stopped server.
 
 Status codes of STBs are inferred (spec §9: warehouse is 1, an issued one cannot be deleted: 3).
@@ -48,6 +48,9 @@ class Faults:
     latency: float = 0.0
     http_5xx: int = 0
     status_5xx: int = 503
+    rate_limit: int = 0
+    """The next N API requests answer 429 with ``Retry-After: retry_after``."""
+    retry_after: int = 1
     expire_session: int = 0
     """The next N authenticated requests find their session gone (401)."""
     truncate: int = 0
@@ -118,6 +121,10 @@ class MMSSimulator:
                 del self.stats.bodies[:-200]
         if self.faults.latency:
             time.sleep(self.faults.latency)
+        if self._take("rate_limit"):
+            response = _json({"status": False, "error": "Too Many Requests"}, 429)
+            response.headers["Retry-After"] = str(self.faults.retry_after)
+            return response
         if self._take("http_5xx"):
             return _json({"status": False, "error": "Service Unavailable"}, self.faults.status_5xx)
         try:

@@ -223,3 +223,5 @@ def test_php_flags(env):
     helped = env.run("fsecure-packages-update", "-h")
     assert helped.exit_code == 0 and "--test" in helped.output and "--prune" in helped.output
     assert env.run("customer-update", "--bogus").exit_code == 2
+    refused = env.run("add-customer", "12a")
+    assert refused.exit_code == 2 and "error: customer id '12a' is not a whole number" in refused.output
