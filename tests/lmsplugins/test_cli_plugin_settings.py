@@ -35,8 +35,7 @@ def test_settings_with_current_values_and_secrets_masked(tmp_path):
 def test_defaults_are_marked_and_ini_values_shown_without_a_database(tmp_path):
     ini = tmp_path / "lms.ini"
     ini.write_text(
-        f"[database]\ntype = sqlite\ndatabase = {tmp_path / 'missing' / 'x.sqlite'}\n"
-        "[example]\napi_token = from-ini\n",
+        f"[database]\ntype = sqlite\ndatabase = {tmp_path / 'missing' / 'x.sqlite'}\n[example]\napi_token = from-ini\n",
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["-C", str(ini), "plugins"])
