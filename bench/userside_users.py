@@ -186,6 +186,12 @@ def peak_rss_mb(pid: int) -> float:
     raise SystemExit("no VmHWM in /proc")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat`` fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(ini: Path, customers: int) -> dict[str, float]:
     port = free_port()
     proc = start_server(ini, port)
@@ -194,17 +200,25 @@ def measure(ini: Path, customers: int) -> dict[str, float]:
         requests.get(f"http://127.0.0.1:{port}/userside/api?key={KEY}&request=get_user_state_list", timeout=30)
         pid = worker_pid(proc.pid)
         rss_before = peak_rss_mb(pid)
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         response = requests.get(url, timeout=300, stream=True)
         size = sum(len(chunk) for chunk in response.iter_content(1 << 16))
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu_before
         if response.status_code != 200:
             raise SystemExit(f"get_user_list answered {response.status_code}")
         response = requests.get(url, timeout=300)
         users = len(json.loads(response.content))
         if users != customers:
             raise SystemExit(f"get_user_list sent {users} users, expected {customers}")
-        return {"seconds": elapsed, "mb": size / 1e6, "rss_before": rss_before, "rss_peak": peak_rss_mb(pid)}
+        return {
+            "seconds": elapsed,
+            "cpu": cpu,
+            "mb": size / 1e6,
+            "rss_before": rss_before,
+            "rss_peak": peak_rss_mb(pid),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -252,10 +266,12 @@ def main() -> int:
         base = baseline(ini, args.customers, args.sample)
         for n, r in results.items():
             print(
-                f"get_user_list {n:>7} customers: last byte {r['seconds']:.2f} s, {r['mb']:.1f} MB, "
+                f"get_user_list {n:>7} customers: last byte {r['seconds']:.2f} s (worker CPU {r['cpu']:.2f} s), "
+                f"{r['mb']:.1f} MB, "
                 f"worker peak RSS {r['rss_peak']:.0f} MB (after start {r['rss_before']:.0f} MB)"
             )
         big, small = results[args.customers], results[args.small]
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(
             f"baseline (one query set per customer, {args.sample} sampled): {base:.1f} s for {args.customers}; "
             f"ratio {big['seconds'] / base:.3f}"
