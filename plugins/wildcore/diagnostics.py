@@ -79,7 +79,7 @@ def own_idents(conn: Connection, customer_id: int) -> list[str]:
     rows = conn.execute(
         select(wildcore_onus.c.ident).where(wildcore_onus.c.customerid == customer_id).order_by(wildcore_onus.c.id)
     )
-    return [r for r in rows.scalars()]
+    return list(rows.scalars())
 
 
 def customer_targets(conn: Connection, customer_id: int) -> list[mapping.Target] | None:

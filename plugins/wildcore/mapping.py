@@ -193,14 +193,26 @@ def encoded_elements(
     searches = _search_tuples(customer, extra_idents)
     if not searches:
         return ""
-    data = _ENCODER.encode(customer_data(customer, options))
+    data = _encoded_data(customer_data(customer, options))
     return ",".join(
         f'{{"search":{{"client_mac":"{m}","switch":"{sw}","port":"{p}","onu_ident":"{o}"}},"data":{data}}}'
         for m, sw, p, o in searches
     )
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _encoded_data(d: dict[str, Any]) -> str:
+    """``json.dumps(d, ensure_ascii=False, separators=(",", ":"))`` for :func:`customer_data`'s fixed
+    shape, string by string with the json module's own escaping (C), without its generic walk."""
+    a = d["address"]
+    q = _quote
+    return (
+        f'{{"uid":{q(d["uid"])},"billing_link":{q(d["billing_link"])},"agreement":{q(d["agreement"])},'
+        f'"login":{q(d["login"])},"name":{q(d["name"])},"address":{{"full":{q(a["full"])},'
+        f'"settlement":{q(a["settlement"])},"lane":{q(a["lane"])},"house":{q(a["house"])},"app":{q(a["app"])}}}}}'
+    )
+
+
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def search_param(param: str | None, value: str | None) -> tuple[str, str]:

@@ -20,7 +20,14 @@ from lmsplugins.host import Host
 from lmsplugins.lms import network
 from lmsplugins.lms.customer_card import display_name
 from lmsplugins.lms.tables import customers
-from lmsplugins.web.context import add_breadcrumb, current_settings, gettext, read_engine, require_permission
+from lmsplugins.web.context import (
+    add_breadcrumb,
+    current_host,
+    current_settings,
+    gettext,
+    read_engine,
+    require_permission,
+)
 from lmsplugins.web.i18n import add_messages
 from lmsplugins.web.machine import recent_requests
 from lmsplugins.web.slots import mask_secrets
@@ -69,8 +76,6 @@ def customer_panel(host: Host, customer_id: int) -> str:
 def poll(customer_id: int) -> Any:
     """ "Poll now": ask the devices through Wildcore (``from=device``) and keep the answers for the card."""
     require_permission(READ)
-    from lmsplugins.web.context import current_host
-
     context = _panel_context(current_host(), customer_id, poll=True)
     failed = [r for r in context["results"] if r.error]
     if context["error"]:
