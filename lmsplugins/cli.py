@@ -30,7 +30,7 @@ class CliState:
     @property
     def host(self) -> Host:
         if self._host is None:
-            self._host = Host(self.config_path)
+            self._host = Host(self.config_path, create_sqlite=False)
         return self._host
 
 
@@ -154,6 +154,12 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         ctx.obj.config_path = config_file
 
 
+NO_PLUGIN_LIST = (
+    "lmsplugins.plugins is not set, so no plugin is enabled; name the ones to run in lms.ini "
+    "[lmsplugins] plugins = Name[:priority] ... (or uiconfig), then run 'lmsplugins db upgrade'"
+)
+
+
 def _setting_lines(plugin: Any, config: Any) -> list[str]:
     """``key = value`` of each declared setting as the plugin would read it; secrets masked."""
     lines = []
@@ -195,17 +201,22 @@ def plugins_cmd(no_settings: bool) -> None:
             break
         except Exception:
             continue
+    if registry.listed is None:
+        click.echo(NO_PLUGIN_LIST)
     for plugin in sorted(registry.found, key=lambda p: p.name):
         state = "enabled " if registry.is_enabled(plugin) else "disabled"
         schema = ""
         if plugin.db_version:
             schema = f" schema {db_versions.get(plugin.name) or 'not installed'}/{plugin.db_version}"
-        click.echo(f"{state} {plugin.name:<16} {plugin.version:<8} {plugin.lms_class:<26}{schema}  {plugin.title}")
+        click.echo(
+            f"{state} {plugin.name:<16} {plugin.version:<8} {plugin.lms_class:<26}{schema}  {plugin.title}"
+            f"  [{registry.why(plugin.name)}]"
+        )
         if not no_settings:
             for line in _setting_lines(plugin, config):
                 click.echo(line)
     for failed in registry.failed:
-        click.echo(f"FAILED   {failed.name:<16} {failed.origin}: {failed.reason}")
+        click.echo(f"FAILED   {failed.name:<16} {failed.origin}: {failed.reason}  [{registry.why(failed.name)}]")
     for name in registry.unknown_enabled:
         click.echo(f"MISSING  {name:<16} named in lmsplugins.plugins but not installed")
 
@@ -228,6 +239,8 @@ def db_check() -> None:
         return
     for note in report.notes:
         click.echo(f"ok: {note}")
+    if get_host().registry.listed is None:
+        click.echo(f"note: {NO_PLUGIN_LIST}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
     for error in report.errors:
@@ -253,6 +266,10 @@ def db_upgrade() -> None:
         fail(exc)
         return
     click.echo(f"{applied} step(s) applied" if applied else "schema is up to date")
+    if host.registry.listed is None:
+        click.echo(f"note: {NO_PLUGIN_LIST}")
+    for name in host.registry.unknown_enabled:
+        click.echo(f"warning: lmsplugins.plugins names {name!r}, which is not installed", err=True)
 
 
 @main.command("serve")

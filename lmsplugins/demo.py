@@ -1,4 +1,4 @@
-"""``lmsplugins demo``: a small realistic ISP on SQLite, every enabled plugin against its simulator.
+"""``lmsplugins demo``: a small realistic ISP on SQLite, every real plugin against its simulator.
 
 The demo is also the quickest end-to-end check: it builds the embedded LMS schema, installs the
 host and plugin tables through the real migrations, seeds LMS data the way LMS stores it, starts
@@ -25,6 +25,7 @@ from lmsplugins.checks import sources
 from lmsplugins.host import Host
 from lmsplugins.lms import tables as t
 from lmsplugins.lms.embedded import create_core_schema
+from lmsplugins.loader import discover
 from lmsplugins.migrate import upgrade
 from lmsplugins.plugin import DemoContext
 from lmsplugins.simserver import RunningServer, serve
@@ -171,14 +172,28 @@ def seed(conn: Connection, customers: int = 24, seed_value: int = 7) -> dict[str
     return {"division": division, "admin": admin, "vat23": vat23, "numberplan": plan, "phone_tariff": phone}
 
 
-def write_ini(path: Path, db_path: Path, extra: str = "") -> None:
-    """The demo's lms.ini; its session key is random (a clock-derived one could be guessed)."""
+NOT_IN_DEMO = frozenset({"example"})
+"""Plugins installed but left out of the demo: ``example`` is the template for writing a plugin, not an
+integration an ISP would run."""
+
+
+def demo_plugins() -> list[str]:
+    """The plugins the demo enables: every installed plugin that loads, except :data:`NOT_IN_DEMO`."""
+    return sorted(p.name for p in discover().found if p.name not in NOT_IN_DEMO)
+
+
+def write_ini(path: Path, db_path: Path, extra: str = "", plugins: Sequence[str] | None = None) -> None:
+    """The demo's lms.ini, naming the plugins it runs (plugins are opt-in, as LMS's phpui.plugins);
+    its session key is random (a clock-derived one could be guessed)."""
+    names = demo_plugins() if plugins is None else list(plugins)
     path.write_text(
         "; lms.ini written by 'lmsplugins demo'\n"
         "[database]\ntype = sqlite\n"
         f"database = {db_path}\n\n"
         "[phpui]\nlang = pl\n\n"
-        "[lmsplugins]\n; plugins = Example Hiperus_c5:10\n"
+        "[lmsplugins]\n"
+        "; only the plugins named here run (Name[:priority], as phpui.plugins); 'example' is the template\n"
+        f"plugins = {' '.join(names)}\n"
         f"secret_key = {secrets.token_urlsafe(32)}\n" + extra,
         encoding="utf-8",
     )

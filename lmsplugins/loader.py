@@ -4,6 +4,11 @@ Plugins come from the in-tree ``plugins/`` package, from extra folders named in 
 ``lmsplugins.plugin_dirs``, and from installed distributions with an entry point in group
 ``lmsplugins.plugins``. A plugin that fails to import or validate becomes a :class:`FailedPlugin`
 with its reason, listed by ``lmsplugins plugins`` and the admin page; the others load regardless.
+
+Enabling is opt-in, as LMS's own ``phpui.plugins``: a plugin runs (commands, pages, jobs, migrations)
+only when ``lmsplugins.plugins`` names it. Installing a package must not change an ISP's LMS: before
+this rule, ``lmsplugins db upgrade`` on an installation that wanted only Hiperus created the Metroport
+service provider and tariff, and the template plugin showed up in the menu.
 """
 
 from __future__ import annotations
@@ -70,6 +75,10 @@ class Registry:
     failed: list[FailedPlugin] = field(default_factory=list)
     enabled: list[Plugin] = field(default_factory=list)
     unknown_enabled: list[str] = field(default_factory=list)
+    listed: list[tuple[str, int]] | None = None
+    """``lmsplugins.plugins`` as parsed (name, priority), or None when the setting is not set."""
+    listed_from: str | None = None
+    """Where the list was read (``lms.ini`` or ``uiconfig #id``), for the administrator."""
 
     def get(self, name: str) -> Plugin | None:
         low = name.lower()
@@ -80,6 +89,27 @@ class Registry:
 
     def is_enabled(self, plugin: Plugin) -> bool:
         return plugin in self.enabled
+
+    def named_as(self, name: str) -> str | None:
+        """The item of ``lmsplugins.plugins`` that names plugin *name* (any of its names), or None."""
+        plugin = self.get(name)
+        aliases = {name.lower()}
+        if plugin is not None:
+            aliases |= {plugin.name.lower(), plugin.lms_class.lower(), plugin.command_name.lower()}
+        for item, priority in self.listed or ():
+            if item.lower() in aliases:
+                return item if priority == LAST_PRIORITY else f"{item}:{priority}"
+        return None
+
+    def why(self, name: str) -> str:
+        """One phrase saying why plugin *name* is or is not enabled."""
+        source = f" ({self.listed_from})" if self.listed_from else ""
+        if self.listed is None:
+            return "not enabled: lmsplugins.plugins is not set"
+        item = self.named_as(name)
+        if item is None:
+            return f"not named in lmsplugins.plugins{source}"
+        return f"named in lmsplugins.plugins as {item}{source}"
 
 
 def _accept(obj: object, origin: str, registry: Registry, root: Path | None) -> None:
@@ -144,16 +174,18 @@ def parse_enabled(items: Sequence[str]) -> list[tuple[str, int]]:
     return parsed
 
 
-def enable(registry: Registry, enabled: Sequence[str] | None) -> Registry:
-    """Fill ``registry.enabled`` from the ``lmsplugins.plugins`` list (None: every plugin found).
+def enable(registry: Registry, enabled: Sequence[str] | None, listed_from: str | None = None) -> Registry:
+    """Fill ``registry.enabled`` from the ``lmsplugins.plugins`` list; None (not set) enables none.
 
-    Lower priorities come first; ties run in alphabetical order of the plugin name.
+    Lower priorities come first; ties run in alphabetical order of the plugin name. A name that is
+    not installed is kept in ``unknown_enabled`` for the warnings, never raised.
     """
-    if enabled is None:
-        registry.enabled = sorted(registry.found, key=lambda p: p.name)
-        return registry
+    registry.listed = None if enabled is None else parse_enabled(enabled)
+    registry.listed_from = listed_from
+    registry.enabled = []
+    registry.unknown_enabled = []
     chosen: list[tuple[int, str, Plugin]] = []
-    for name, priority in parse_enabled(enabled):
+    for name, priority in registry.listed or ():
         plugin = registry.get(name)
         if plugin is None:
             if not any(f.name.lower() == name.lower() for f in registry.failed):

@@ -18,18 +18,22 @@ A test database must cost well under a second, because hundreds of tests ask for
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import text
 
 from lmsplugins.host import Host
 from lmsplugins.lms.embedded import create_core_schema
+from lmsplugins.loader import discover
 from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.testing.schema_source import SchemaMissing, resolve, shared_dir
 
@@ -115,20 +119,40 @@ def mysql_unavailable() -> str | None:
     return None
 
 
-def ini_text(dbtype: str, database: str) -> str:
+PluginList = Sequence[str] | Literal["all"] | None
+
+
+@functools.cache
+def installed_plugin_names() -> tuple[str, ...]:
+    """Every plugin installed (in-tree and entry points), including any that fail to load, so a test
+    host sees a broken plugin reported as named-but-failed rather than silently left out."""
+    registry = discover()
+    return tuple(sorted({p.name for p in registry.found} | {f.name for f in registry.failed}))
+
+
+def ini_text(dbtype: str, database: str, plugins: PluginList = "all") -> str:
+    """A test lms.ini. Plugins are opt-in (``lmsplugins.plugins``), so by default the file names every
+    installed plugin, as most tests exercise plugins; pass names for a subset, or None for no list at
+    all (a fresh installation, where no plugin is enabled)."""
     if dbtype == "sqlite":
-        return f"[database]\ntype = sqlite\ndatabase = {database}\n"
-    p = pg_params() if dbtype == "postgres" else mysql_params()
-    return (
-        f"[database]\ntype = {dbtype}\nhost = {p['host']}:{p['port']}\nuser = {p['user']}\npassword =\n"
-        f"database = {database}\n"
-    )
+        ini = f"[database]\ntype = sqlite\ndatabase = {database}\n"
+    else:
+        p = pg_params() if dbtype == "postgres" else mysql_params()
+        ini = (
+            f"[database]\ntype = {dbtype}\nhost = {p['host']}:{p['port']}\nuser = {p['user']}\npassword =\n"
+            f"database = {database}\n"
+        )
+    if plugins is not None:
+        names = installed_plugin_names() if plugins == "all" else tuple(plugins)
+        ini += f"[lmsplugins]\nplugins = {' '.join(names)}\n"
+    return ini
 
 
-def write_ini(directory: Path, dbtype: str, database: str, extra: str = "") -> Path:
+def write_ini(directory: Path, dbtype: str, database: str, extra: str = "", plugins: PluginList = "all") -> Path:
+    """Write *directory*/lms.ini; *extra* is appended, so its ``[lmsplugins] plugins = ...`` wins."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "lms.ini"
-    path.write_text(ini_text(dbtype, database) + extra, encoding="utf-8")
+    path.write_text(ini_text(dbtype, database, plugins) + extra, encoding="utf-8")
     return path
 
 
@@ -274,15 +298,15 @@ def _prepared_sqlite_file(seeded: bool) -> Path:
     return db
 
 
-def sqlite_host(directory: Path, seeded: bool = False) -> Host:
+def sqlite_host(directory: Path, seeded: bool = False, plugins: PluginList = "all") -> Host:
     """A fresh embedded LMS (generated schema) with the host tables; optionally the demo seed.
-    Copied from a file prepared once per process."""
+    Copied from a file prepared once per process. *plugins* as for :func:`ini_text`."""
     db = directory / "lms.sqlite"
     directory.mkdir(parents=True, exist_ok=True)
     for leftover in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(_prepared_sqlite_file(seeded), db)
-    return Host(write_ini(directory, "sqlite", str(db)))
+    return Host(write_ini(directory, "sqlite", str(db), plugins=plugins))
 
 
 def table_count(host: Host, table: str) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.engine import Engine
 
 from lmsplugins.web.context import current_host
 from lmsplugins.web.machine import Denied, client_address, json_document, machine_endpoint
@@ -50,37 +51,28 @@ def universal_api() -> Any:
     method = served[name][1]
     args: dict[str, str] = dict(request.args.items())
     args["_address"] = client_address()
-    engine = host.engine
-    if name in api.WRITE_NAMES:
-        with engine.begin() as conn:
-            outcome = _call(method, api.Context(conn, settings, args, api.now()))
-            if isinstance(outcome, str):
-                conn.rollback()
-            else:
-                document = json_document(list(outcome.chunks), outcome.rows)
-        return _answer(outcome, document if not isinstance(outcome, str) else None)
-    if engine.dialect.name != "sqlite":
+    result = _run(host.engine, name in api.WRITE_NAMES, method, settings, args)
+    if isinstance(result, str):
+        raise Denied(400, result)
+    return result
+
+
+def _run(engine: Engine, write: bool, method: api.Method, settings: Any, args: dict[str, str]) -> Response | str:
+    """The whole document, or the message of a refusal. A write runs in one transaction that a refusal
+    rolls back; a read in one snapshot. The refusal is returned, not raised, so the connection's block
+    ends cleanly and :class:`Denied` is raised outside it."""
+    if not write and engine.dialect.name != "sqlite":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with engine.connect() as conn:
-        outcome = _call(method, api.Context(conn, settings, args, api.now()))
-        document = None if isinstance(outcome, str) else json_document(outcome.chunks, outcome.rows)
-        conn.rollback()
-    return _answer(outcome, document)
-
-
-def _call(method: api.Method, ctx: api.Context) -> api.Answer | str:
-    """The method's answer, or the message of its refusal (raised as :class:`Denied` only outside the
-    connection's block, which must see no exception to hand the connection back cleanly)."""
-    try:
-        return method(ctx)
-    except api.ApiError as exc:
-        return str(exc)
-
-
-def _answer(outcome: api.Answer | str, document: Response | None) -> Response:
-    if isinstance(outcome, str) or document is None:
-        raise Denied(400, str(outcome))
-    return document
+    with engine.begin() if write else engine.connect() as conn:
+        try:
+            answer = method(api.Context(conn, settings, args, api.now()))
+        except api.ApiError as exc:
+            conn.rollback()
+            return str(exc)
+        response = json_document(answer.chunks, answer.rows)
+        if not write:
+            conn.rollback()
+        return response
 
 
 register_admin(blueprint)

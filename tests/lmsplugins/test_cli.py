@@ -189,7 +189,7 @@ def test_plugin_from_an_extra_folder_gets_its_commands(tmp_path):
         )
     )
     ini = Path(host.ini_config.path)
-    ini.write_text(ini.read_text() + f"\n[lmsplugins]\nplugin_dirs = {extra.parent}\n")
+    ini.write_text(ini.read_text() + f"\n[lmsplugins]\nplugin_dirs = {extra.parent}\nplugins = hello\n")
     code, out = run("-C", str(ini), "hello", "world")
     assert code == 0 and "hello from an extra folder" in out
 
@@ -208,6 +208,9 @@ def test_demo_seed_works_on_the_real_schema_and_search_indexes_exist(pg_host):
 
 
 def test_demo_runs_every_plugins_jobs_without_serving(tmp_path):
+    from sqlalchemy import inspect
+
+    from lmsplugins.demo import demo_plugins
     from lmsplugins.host import Host
 
     data = tmp_path / "demo"
@@ -219,7 +222,10 @@ def test_demo_runs_every_plugins_jobs_without_serving(tmp_path):
         cdrs = conn.exec_driver_sql("SELECT COUNT(*) FROM voip_cdr").scalar()
         linked = conn.exec_driver_sql("SELECT COUNT(*) FROM voip_number_assignments").scalar()
         hv_cdrs = conn.exec_driver_sql("SELECT COUNT(*) FROM hv_billing").scalar()
-    assert jobs["example.sync"] == "done"
+        tables = set(inspect(conn).get_table_names())
+    # Plugins are opt-in: the demo names the real integrations and leaves the template out.
+    assert "example.sync" not in jobs and "example_notes" not in tables
+    assert [p.name for p in host.registry.enabled] == demo_plugins() and "example" not in demo_plugins()
     assert jobs["hiperus_c5.import"] == "done" and "hiperus_c5.invoice" in jobs
     assert jobs["metroport_mvno.sync"] == "done"
     assert cdrs > 0 and linked > 0 and hv_cdrs > 0
