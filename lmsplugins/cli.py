@@ -30,7 +30,7 @@ class CliState:
     @property
     def host(self) -> Host:
         if self._host is None:
-            self._host = Host(self.config_path, create_sqlite=False)
+            self._host = Host(self.config_path)
         return self._host
 
 
