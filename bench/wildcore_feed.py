@@ -193,7 +193,8 @@ def measure_feed(ini: Path) -> tuple[float, float, float, int, int]:
         url = f"http://127.0.0.1:{port}/wildcore/mikbill/api/index/support"
         cpu = worker_cpu_seconds(proc.pid)
         started = time.perf_counter()
-        response = requests.get(url, params={"key": KEY, "request": "get_user_list"}, timeout=300)
+        response = requests.get(url, params={"key": KEY, "request": "get_user_list"}, timeout=300, stream=True)
+        first_byte = time.perf_counter() - started
         body = response.content
         seconds = time.perf_counter() - started
         cpu = worker_cpu_seconds(proc.pid) - cpu
@@ -204,6 +205,7 @@ def measure_feed(ini: Path) -> tuple[float, float, float, int, int]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    print(f"  headers (the document complete on the server) after {first_byte:.2f} s, body after {seconds:.2f} s")
     return seconds, cpu, rss, len(body), elements
 
 
