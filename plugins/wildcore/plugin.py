@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lmsplugins.host import Host
 
 READ = "wildcore_read"
+MIN_KEY_LENGTH = 16
 
 
 def _tables() -> Any:
@@ -62,8 +63,13 @@ def _demo(ctx: DemoContext) -> None:
 def _checks(host: Host) -> list[str]:
     config = host.config()
     warnings = []
-    if not config.get("wildcore.feed_key"):
+    key = config.get("wildcore.feed_key") or ""
+    if not key:
         warnings.append("wildcore.feed_key is not set: the MikBill feed for Wildcore answers 403 to everyone")
+    elif len(key) < MIN_KEY_LENGTH:
+        warnings.append(
+            f"wildcore.feed_key is shorter than {MIN_KEY_LENGTH} characters: it guards the whole customer base"
+        )
     if not config.get("wildcore.lms_url"):
         warnings.append("wildcore.lms_url is not set: Wildcore's billing links cannot lead to LMS's customer card")
     return warnings

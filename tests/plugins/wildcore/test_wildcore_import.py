@@ -63,3 +63,17 @@ def test_import_adds_replaces_and_refuses_bad_files_whole(tmp_path: Path):
     assert len(_rows(host)) == len(before) + 2
     assert _run(host, "--replace", str(only)).exit_code == 0
     assert _rows(host) == [(n, "AA:BB:CC:00:00:01", "")]
+
+
+def test_db_check_warns_until_the_feed_is_configured(tmp_path: Path):
+    host = dbs.sqlite_host(tmp_path, seeded=False)
+    plugin = host.plugin("wildcore")
+    assert plugin is not None and plugin.checks is not None
+    warnings = plugin.checks(host)
+    assert any("wildcore.feed_key is not set" in w for w in warnings)
+    assert any("wildcore.lms_url is not set" in w for w in warnings)
+    host.set_uiconfig("wildcore.feed_key", "short")
+    assert any("shorter than 16" in w for w in plugin.checks(host))
+    host.set_uiconfig("wildcore.feed_key", "k" * 24)
+    host.set_uiconfig("wildcore.lms_url", "https://lms.example.pl/")
+    assert plugin.checks(host) == []
