@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections import defaultdict, namedtuple
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, or_, select
@@ -164,20 +166,17 @@ def _rows(conn: Connection, query: Select) -> list[Any]:
 
 
 def _grouped(conn: Connection, query: Select) -> dict[int, list[Any]]:
-    """Rows by their first column (the customer id)."""
-    result: dict[int, list[Any]] = defaultdict(list)
-    for row in _rows(conn, query):
-        result[row[0]].append(row)
-    return result
+    """Rows by their first column (the customer id; every query is ordered by it)."""
+    return {key: list(rows) for key, rows in groupby(_rows(conn, query), itemgetter(0))}
 
 
 def _queries(lo: int, hi: int, address_types: Sequence[int], now: int, month_start: int) -> dict[str, Select]:
     a, ca = addresses, customer_addresses
     n, m, s, t, d, g, cc = nodes, macs, assignments, tariffs, documents, customerassignments, customercontacts
     return {
-        "balances": select(customerbalances.c.customerid, customerbalances.c.balance).where(
-            customerbalances.c.customerid.between(lo, hi)
-        ),
+        "balances": select(customerbalances.c.customerid, customerbalances.c.balance)
+        .where(customerbalances.c.customerid.between(lo, hi))
+        .order_by(customerbalances.c.customerid),
         "addresses": select(ca.c.customer_id.label("customerid"), ca.c.type, *address_columns())
         .select_from(ca.join(a, a.c.id == ca.c.address_id))
         .where(ca.c.customer_id.between(lo, hi), ca.c.type.in_(list(address_types)))
