@@ -247,6 +247,9 @@ def run_demo(data_dir: str | Path, serve: bool = True, port: int = 8080, fresh: 
         shutil.rmtree(data)
     host = prepare(data, fresh=fresh)
     click.echo(f"demo LMS database: {data / 'lms.sqlite'} ({datetime.now():%Y-%m-%d %H:%M})")
+    if host.registry.listed is None:
+        ini = data / "lms.ini"
+        click.echo(f"{ini} names no plugin (lmsplugins.plugins), so none runs; run the demo without --keep", err=True)
     servers: list[RunningServer] = []
     run = _runner(host)
     worst = 0

@@ -151,3 +151,18 @@ def test_test_ini_names_every_installed_plugin_by_default_and_extra_wins(tmp_pat
     ini = dbs.write_ini(tmp_path, "sqlite", "x.sqlite", extra="[lmsplugins]\nplugins = example\n")
     assert [p.name for p in Host(ini).registry.enabled] == ["example"]
     assert "lmsplugins.plugins" not in dbs.ini_text("postgres", "d", plugins=None)
+
+
+def test_a_kept_demo_whose_ini_names_no_plugin_runs_none_and_says_so(tmp_path):
+    from lmsplugins.demo import write_ini
+
+    data = tmp_path / "demo"
+    data.mkdir()
+    write_ini(data / "lms.ini", data / "lms.sqlite", plugins=())
+    result = CliRunner().invoke(main, ["demo", "--data-dir", str(data), "--keep", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "names no plugin (lmsplugins.plugins), so none runs" in result.output
+    host = Host(data / "lms.ini")
+    assert set(plugin_keys(host).values()) == {None}
+    with host.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM lmsplugins_job_runs").scalar() == 0
