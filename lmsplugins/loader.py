@@ -105,7 +105,7 @@ class Registry:
         """One phrase saying why plugin *name* is or is not enabled."""
         source = f" ({self.listed_from})" if self.listed_from else ""
         if self.listed is None:
-            return "not enabled: lmsplugins.plugins is not set"
+            return "lmsplugins.plugins is not set"
         item = self.named_as(name)
         if item is None:
             return f"not named in lmsplugins.plugins{source}"

@@ -55,7 +55,7 @@ def test_without_a_list_no_plugin_is_enabled_and_db_upgrade_installs_none(tmp_pa
     assert code == 0
     assert out.splitlines()[0].startswith("lmsplugins.plugins is not set")
     example = next(line for line in out.splitlines() if " example " in line)
-    assert example.startswith("disabled") and example.endswith("[not enabled: lmsplugins.plugins is not set]")
+    assert example.startswith("disabled") and example.endswith("  [lmsplugins.plugins is not set]")
     code, out = run(ini, "example", "sync")
     assert code == 2 and "plugin example is not enabled" in out
     code, out = run(ini, "db", "check")
