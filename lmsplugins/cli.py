@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from lmsplugins import __version__
-from lmsplugins.errors import LMSPluginsError
+from lmsplugins.errors import ConfigError, LMSPluginsError
 from lmsplugins.host import Host
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +30,7 @@ class CliState:
     @property
     def host(self) -> Host:
         if self._host is None:
-            self._host = Host(self.config_path)
+            self._host = Host(self.config_path, create_sqlite=False)
         return self._host
 
 
@@ -94,7 +94,28 @@ def fail(exc: LMSPluginsError) -> None:
 
 
 class PluginGroup(click.Group):
-    """A click group that adds each discovered plugin's command group lazily."""
+    """A click group that adds each discovered plugin's command group lazily.
+
+    It is also the last guard of every command: an LMSPluginsError that a command let through, or a
+    database error (a database without the LMS schema, a table a plugin has not installed yet),
+    ends in one line and exit 2 instead of a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except LMSPluginsError as exc:
+            fail(exc)
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            fail(
+                ConfigError(
+                    f"database error: {reason[:300]}; is [database] in lms.ini the LMS database? "
+                    "'lmsplugins db check' lists what is missing"
+                )
+            )
 
     def _plugin_groups(self, ctx: click.Context) -> dict[str, tuple[Any, click.Command]]:
         cache = ctx.meta.setdefault("lmsplugins.plugin_groups", {})
@@ -254,11 +275,12 @@ def db_check() -> None:
 @config_option
 def db_upgrade() -> None:
     """Apply pending schema steps of the host and of every enabled plugin."""
-    from lmsplugins.checks import sources
+    from lmsplugins.checks import ensure_core_schema, sources
     from lmsplugins.migrate import upgrade
 
     host = get_host()
     try:
+        ensure_core_schema(host.engine)
         applied = 0
         for source in sources(host):
             applied += len(upgrade(host.engine, source, echo=click.echo))
@@ -275,7 +297,7 @@ def db_upgrade() -> None:
 @main.command("serve")
 @config_option
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 def serve_cmd(bind: str, port: int) -> None:
     """Serve the web panels with Flask's server (use gunicorn in production, see README)."""
     from lmsplugins.web import create_app
@@ -291,7 +313,7 @@ def serve_cmd(bind: str, port: int) -> None:
 @main.command("demo")
 @click.option("--data-dir", default="demo-data", show_default=True, type=click.Path(file_okay=False))
 @click.option("--no-serve", is_flag=True, help="Stop after the demo jobs (for scripts and CI).")
-@click.option("--port", default=8080, show_default=True, type=int, help="Web port.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Web port.")
 @click.option("--fresh/--keep", default=True, show_default=True, help="Start from a new database.")
 def demo_cmd(data_dir: str, no_serve: bool, port: int, fresh: bool) -> None:
     """Run a self-contained demo: SQLite LMS, provider simulators, the plugins' jobs, the web panels."""

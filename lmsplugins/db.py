@@ -90,6 +90,18 @@ def database_url(config: Config) -> URL:
     )
 
 
+def missing_sqlite_file(config: Config) -> Path | None:
+    """The SQLite file ``[database]`` names when it does not exist (else None, also for other types).
+
+    SQLite creates a missing file on connect, so a mistyped path would silently give a command an
+    empty database; callers that did not mean to create one refuse it instead.
+    """
+    if config.database_params().get("type", "").lower() != "sqlite":
+        return None
+    path = Path(str(database_url(config).database))
+    return None if path.exists() else path
+
+
 def _on_connect(dialect_name: str):
     def setup(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()

@@ -13,11 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from lmsplugins.config import Config, UiConfigRow
-from lmsplugins.db import check_connection, make_engine
+from lmsplugins.db import check_connection, make_engine, missing_sqlite_file
+from lmsplugins.errors import ConfigError
 from lmsplugins.loader import Registry, discover, enable
 from lmsplugins.plugin import Plugin, PluginSettings
 
@@ -33,8 +35,12 @@ class Host:
         config_path: str | os.PathLike[str] | None = None,
         config: Config | None = None,
         uiconfig_ttl: float = UICONFIG_TTL,
+        create_sqlite: bool = True,
     ):
+        """*create_sqlite* False refuses a ``[database]`` SQLite file that does not exist yet (the
+        CLI: a mistyped path must not become an empty database); tests and the demo create one."""
         self._config_path = config_path
+        self.create_sqlite = create_sqlite
         self._ini_config = config
         self._engine: Engine | None = None
         self._ui_rows: tuple[UiConfigRow, ...] | None = None
@@ -51,6 +57,9 @@ class Host:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            missing = None if self.create_sqlite else missing_sqlite_file(self.ini_config)
+            if missing is not None:
+                raise ConfigError(f"SQLite database {missing} does not exist; check [database] database in lms.ini")
             engine = make_engine(self.ini_config)
             check_connection(engine)
             self._engine = engine
@@ -69,11 +78,20 @@ class Host:
         if self._ui_rows is None or refresh or now - self._ui_read_at >= self.uiconfig_ttl:
             t = uiconfig
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(t.c.id, t.c.section, t.c.var, t.c.value, t.c.userid, t.c.divisionid, t.c.disabled).where(
-                        t.c.disabled == 0
-                    )
-                ).all()
+                try:
+                    rows = conn.execute(
+                        select(t.c.id, t.c.section, t.c.var, t.c.value, t.c.userid, t.c.divisionid, t.c.disabled).where(
+                            t.c.disabled == 0
+                        )
+                    ).all()
+                except DBAPIError:
+                    conn.rollback()
+                    if inspect(conn).has_table(t.name):
+                        raise
+                    raise ConfigError(
+                        f"database {self.engine.url.database} has no LMS schema (no table {t.name}); "
+                        "check [database] in lms.ini names the LMS database"
+                    ) from None
             self._ui_rows = tuple(
                 UiConfigRow(
                     id=r.id,

@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -174,6 +175,21 @@ def _cap(timeout: Any, left: float) -> Any:
     return timeout
 
 
+class _CheckedSession(requests.Session):
+    """A session that refuses a malformed provider address as a settings error (exit 2), not a network one.
+
+    ``htp:/host`` or ``http:/host`` reach requests as "no connection adapters" or a DNS failure, which
+    a client reports as an unreachable provider; the fault is the URL setting, so say that.
+    """
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        text = url.decode("utf-8", "replace") if isinstance(url, bytes) else str(url)
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+            raise ConfigError(f"provider URL {text[:200]!r} is not an http:// or https:// address; correct its setting")
+        return super().request(method, url, *args, **kwargs)
+
+
 class _TimeoutAdapter(HTTPAdapter):
     """An adapter that applies the policy timeout when a call does not give its own, and the budget."""
 
@@ -215,7 +231,7 @@ def make_session(policy: HttpPolicy | None = None) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
-    session = requests.Session()
+    session = _CheckedSession()
     adapter = _TimeoutAdapter(policy.timeout, policy, max_retries=retry, pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import requests
+
 from lmsplugins.errors import ProviderError
 from lmsplugins.http import HttpPolicy, make_session
 
@@ -16,7 +18,11 @@ class GreetingClient:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
     def greetings(self, customer_ids: Sequence[int]) -> dict[int, str]:
-        response = self.session.get(f"{self.base_url}/greetings", params={"ids": ",".join(map(str, customer_ids))})
+        try:
+            response = self.session.get(f"{self.base_url}/greetings", params={"ids": ",".join(map(str, customer_ids))})
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise ProviderError(f"greeting service at {self.base_url} cannot be reached ({reason})") from None
         if response.status_code != 200:
             raise ProviderError(f"greeting service answered HTTP {response.status_code} to GET /greetings")
         try:

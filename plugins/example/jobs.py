@@ -31,7 +31,7 @@ def cli() -> None:
 @config_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--test", is_flag=True, help="Roll every change back.")
-@click.option("--limit", type=int, default=None, help="Only the first N customers.")
+@click.option("--limit", type=click.IntRange(max=2**31 - 1), default=None, help="Only the first N customers.")
 def sync(quiet: bool, test: bool, limit: int | None) -> None:
     """Fetch a greeting for each active customer and store it in example_notes."""
     host = get_host()

@@ -622,7 +622,13 @@ def invoice_extid(account_id: int, year: int, month: int) -> str:
 @config_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--test", is_flag=True, help="Do everything, then roll every database change back.")
-@click.option("-l", "--leftmonth", type=int, default=None, help="Months back (default hiperus_c5.leftmonth, 1).")
+@click.option(
+    "-l",
+    "--leftmonth",
+    type=click.IntRange(0, 1200),
+    default=None,
+    help="Months back (default hiperus_c5.leftmonth, 1).",
+)
 @click.option("-f", "--fakedate", default=None, metavar="YYYY/MM/DD", help="Run as if today were this day.")
 @click.option(
     "-s",

@@ -204,7 +204,7 @@ def parse_options(opts: Mapping[str, Any], now: datetime) -> Options:
     customerid = None
     raw_id = opts.get("customerid")
     if raw_id is not None:
-        if not re.fullmatch(r"\s*\d+\s*", str(raw_id)) or int(raw_id) < 1:
+        if not re.fullmatch(r"\s*[0-9]{1,10}\s*", str(raw_id)) or not 1 <= int(raw_id) <= 2**31 - 1:
             raise UsageError(f"Fatal error: --customerid {raw_id!r} is not a customer id (a positive number)!")
         customerid = int(raw_id)
     pricelist = None

@@ -143,6 +143,15 @@ def _path_variants(rule: Rule, short: bool) -> Iterator[str]:
             yield _path(rule, {arg: sample if "%" in sample else quote(sample, safe="")})
 
 
+def enable_every_plugin(host: Host) -> Host:
+    """A Host on the same database with every plugin found enabled and installed."""
+    host.set_uiconfig("lmsplugins.plugins", " ".join(p.name for p in host.registry.found))
+    enabled = Host(host.ini_config.path)
+    host.dispose()
+    dbs.install(enabled)
+    return enabled
+
+
 def _provider_urls_to_a_closed_port(host: Host) -> None:
     for plugin in host.registry.found:
         for setting in plugin.settings:
@@ -155,7 +164,7 @@ def _provider_urls_to_a_closed_port(host: Host) -> None:
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Host, dict[str, str]]]:
     host = dbs.sqlite_host(tmp_path_factory.mktemp("fuzz"), seeded=True)
-    dbs.install(host)
+    host = enable_every_plugin(host)
     _provider_urls_to_a_closed_port(host)
     app = create_app(host, SLEEP=lambda s: None, USER_CACHE_SECONDS=0, TESTING=True)
     app.request_class = _RecordingRequest
