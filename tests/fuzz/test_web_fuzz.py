@@ -64,11 +64,11 @@ HOSTILE = (
     "x" * 3000,
     "-0.5",
 )
-SHORT = ("99999999999999999999999999999", "²", "\x00")
+SHORT = ("99999999999999999999999999999", "²\x00")
 PATH_NUMBERS = ("0", "2147483648", "9223372036854775808", "99999999999999999999999999999", "١٢٣", "𝟗")
 PATH_TEXT = ("%00", "x%00y", "١٢٣", "2024-02-30", "-1", "99999999999999999999999999999", "x" * 300, "%C0%AF")
-SHORT_PATH_NUMBERS = ("9223372036854775808", "١٢٣")
-SHORT_PATH_TEXT = ("%00", "١٢٣")
+SHORT_PATH_NUMBERS = ("9223372036854775808",)
+SHORT_PATH_TEXT = ("x%00%C2%B2",)
 SKIPPED_ENDPOINTS = frozenset({"static", "core.logout"})
 """Static files are not views; logout would end the fuzzing user's session (it reads no input)."""
 
@@ -302,4 +302,3 @@ def test_huge_ids_in_the_path_are_not_found(fuzz_app, value):
     app, _host, logins = fuzz_app
     client, _token = _client(app, logins["full_access"])
     assert client.get(f"/customers/{value}").status_code == 404
-
