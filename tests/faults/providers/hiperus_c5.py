@@ -31,7 +31,7 @@ TABLES = {
 }
 
 _SWITCHES: dict[str, dict] = {
-    "timeout": {"latency": 3.0},
+    "timeout": {"latency": 2.0},
     "http_5xx": {"http_5xx": 2},
     "rate_limit_429": {"http_429": 2, "retry_after": 1},
     "truncated_body": {"truncate": 1, "truncate_after_rows": 25},
@@ -75,7 +75,7 @@ class HiperusProvider:
 def start(host: Host, tmp_path: Path) -> HiperusProvider:
     sim = make_app(
         4,
-        Scale(customers=8, terminals_per_customer=2, ranges=1, range_size=40, cdrs_per_day=40),
+        Scale(customers=5, terminals_per_customer=2, ranges=1, range_size=30, cdrs_per_day=40),
         rate_limit=None,
     )
     server = serve(sim)
@@ -98,6 +98,7 @@ DECLARATION = Declaration(
     argv=ARGV,
     tables=TABLES,
     start=start,
+    committed_in_parts=frozenset({"hv_billing"}),
     pause_table="hv_assign",
     bad_cli=(
         ("hiperus-c5", "import", "-b", "-F", "2024/13/45", "-T", "2024/01/03"),

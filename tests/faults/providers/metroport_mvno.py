@@ -46,7 +46,7 @@ TABLES = {
 }
 
 _SWITCHES: dict[str, dict] = {
-    "timeout": {"latency": 3.0},
+    "timeout": {"latency": 2.0},
     "http_5xx": {"http_5xx": 2},
     "rate_limit_429": {"rate_limit": 2, "retry_after": 1},
     "truncated_body": {"truncate": 1, "truncate_after_rows": 20},
@@ -95,6 +95,7 @@ DECLARATION = Declaration(
     argv=ARGV,
     tables=TABLES,
     start=start,
+    committed_in_parts=frozenset({"voip_cdr"}),
     pause_table="voip_number_assignments",
     bad_cli=(
         ("metroport-mvno", "sync", "--billings", "-s", "2023-02-30", "-e", "2023-03-01"),
