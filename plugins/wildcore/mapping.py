@@ -193,22 +193,37 @@ def encoded_elements(
     searches = _search_tuples(customer, extra_idents)
     if not searches:
         return ""
-    data = _encoded_data(customer_data(customer, options))
+    data = _encoded_data(customer, options)
     return ",".join(
         f'{{"search":{{"client_mac":"{m}","switch":"{sw}","port":"{p}","onu_ident":"{o}"}},"data":{data}}}'
         for m, sw, p, o in searches
     )
 
 
-def _encoded_data(d: dict[str, Any]) -> str:
-    """``json.dumps(d, ensure_ascii=False, separators=(",", ":"))`` for :func:`customer_data`'s fixed
-    shape, string by string with the json module's own escaping (C), without its generic walk."""
-    a = d["address"]
+def _encoded_data(customer: CustomerNetwork, options: FeedOptions) -> str:
+    """``json.dumps(customer_data(customer), ensure_ascii=False, separators=(",", ":"))`` built string by
+    string with the json module's own escaping (C), without the intermediate dicts and the encoder's
+    generic walk (a test holds the two equal)."""
     q = _quote
+    uid = str(customer.id)
+    login = uid
+    for node in customer.nodes:
+        if node.login or node.name:
+            login = node.login or node.name
+            break
+    city, street, house, flat = customer.city, customer.street, customer.house, customer.flat
+    where = " ".join(p for p in (street, house + (f"/{flat}" if flat else "")) if p)
+    full = f"{city}, {where}" if city and where else (city or where)
+    name = (
+        f"{customer.lastname} {customer.name}"
+        if customer.lastname and customer.name
+        else (customer.lastname or customer.name)
+    )
     return (
-        f'{{"uid":{q(d["uid"])},"billing_link":{q(d["billing_link"])},"agreement":{q(d["agreement"])},'
-        f'"login":{q(d["login"])},"name":{q(d["name"])},"address":{{"full":{q(a["full"])},'
-        f'"settlement":{q(a["settlement"])},"lane":{q(a["lane"])},"house":{q(a["house"])},"app":{q(a["app"])}}}}}'
+        f'{{"uid":"{uid}","billing_link":{q(options.link_path.format(id=uid))},'
+        f'"agreement":{q(customer.contract or uid)},"login":{q(login)},"name":{q(name)},'
+        f'"address":{{"full":{q(full)},"settlement":{q(city)},"lane":{q(street)},"house":{q(house)},'
+        f'"app":{q(flat)}}}}}'
     )
 
 

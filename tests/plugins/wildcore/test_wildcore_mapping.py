@@ -187,3 +187,21 @@ def test_encoded_elements_are_the_elements_as_json():
         customer, ["E0-67-B3-00-00-04"]
     )
     assert mapping.encoded_elements(_customer()) == ""
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        dict(city="", street="", house="", flat=""),
+        dict(city="Gdańsk", street="", house="", flat="", name=""),
+        dict(city="", street="ul. Długa", house="7", flat="", lastname=""),
+        dict(contract="UM/1\\2026 \u2028", nodes=[NodePoint(1, "", "jk", 1, "10.0.0.1", 1, [])]),
+        dict(nodes=[NodePoint(1, "", "", 1, "10.0.0.1", 1, []), NodePoint(2, "tv", "", 1, "10.0.0.1", 2, [])]),
+    ],
+)
+def test_encoded_data_equals_customer_data_for_every_shape(values):
+    import json
+
+    customer = _customer(**{"devices": [OwnedDevice(9, "ONU", "ZTEGC69EF036", "")], **values})
+    elements = json.loads("[" + mapping.encoded_elements(customer) + "]")
+    assert all(e["data"] == mapping.customer_data(customer) for e in elements) and elements
