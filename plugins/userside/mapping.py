@@ -18,8 +18,9 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lmsplugins.errors import ConfigError
 from lmsplugins.lms import addresses as lms_addresses
 
 API_VERSION = {"version": "1.5", "date": "06.10.2017"}
@@ -77,9 +78,15 @@ class Options:
     @classmethod
     def from_settings(cls, settings: Any, now: int) -> Options:
         fields = tuple(f for f in settings["userside.additional_data"] if f in ADDITIONAL_FIELDS)
+        try:
+            zone = ZoneInfo(settings["userside.timezone"])
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(
+                f"setting userside.timezone = {settings['userside.timezone']!r} is not a time zone"
+            ) from None
         return cls(
             now=now,
-            zone=ZoneInfo(settings["userside.timezone"]),
+            zone=zone,
             login_source=settings["userside.login_source"],
             account_number_source=settings["userside.account_number_source"],
             address_type=settings["userside.address_type"],

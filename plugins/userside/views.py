@@ -13,18 +13,21 @@ of ``get_user_list`` see one snapshot of the database.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.engine import Engine
 
+from lmsplugins.errors import ConfigError
 from lmsplugins.web.context import current_host
 from lmsplugins.web.machine import Denied, client_address, json_document, machine_endpoint
 
-from . import api
+from . import api, mapping
 from .admin import register_admin
 from .plugin import ALLOWED, API_KEY, plugin
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("userside", __name__, template_folder="templates", url_prefix="/userside")
 
 
@@ -38,7 +41,12 @@ def error_response(status: int, message: str) -> Response:
 @machine_endpoint("userside", API_KEY, ALLOWED, error_response)
 def universal_api() -> Any:
     host = current_host()
-    settings = host.plugin_settings(plugin)
+    try:
+        settings = host.plugin_settings(plugin)
+        mapping.Options.from_settings(settings, 0)
+    except ConfigError as exc:
+        log.error("userside: %s", exc)
+        raise Denied(500, f"configuration error: {exc}") from None
     name = (request.args.get("request") or "").strip()
     if not name:
         raise Denied(400, "request is missing")

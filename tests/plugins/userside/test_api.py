@@ -270,3 +270,11 @@ def test_supported_methods_are_exactly_those_served(sqlite_host: Host):
         assert code in (200, 400), name
         assert name != "change_user_data"
     assert "get_city_district_list" not in methods and "get_service_list" not in methods
+
+
+@pytest.mark.parametrize(("key", "value"), [("timezone", "Mars/Olympus"), ("chunk_size", "many")])
+def test_bad_configuration_is_one_clear_error(sqlite_host: Host, key: str, value: str):
+    app = _app(sqlite_host, **{key: value})
+    status, body = _get(app, "request=get_user_list")
+    assert status == 500
+    assert body["result"] == "error" and f"userside.{key}" in body["error"] and "Traceback" not in body["error"]
