@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from lmsplugins.errors import ConfigError
 from lmsplugins.web.context import add_breadcrumb, current_host, gettext, read_engine, require_permission
 from lmsplugins.web.i18n import add_messages
 from lmsplugins.web.machine import recent_requests
@@ -58,13 +59,13 @@ def _local_time(epoch: int) -> str:
 
 
 def _preview(customer_id: str) -> tuple[str | None, str | None]:
-    settings = current_host().plugin_settings(plugin)
     try:
+        settings = current_host().plugin_settings(plugin)
         with read_engine().connect() as conn:
             ctx = api.Context(conn, settings, {"customer_id": customer_id}, api.now())
             cid = api.customer_id_arg(ctx.args)
             elements = list(api.user_elements(ctx, cid))
-    except api.ApiError as exc:
+    except (api.ApiError, ConfigError) as exc:
         return None, str(exc)
     if not elements:
         return None, gettext("Customer not found.")
@@ -90,7 +91,11 @@ def register_admin(blueprint: Blueprint) -> None:
                     host.set_uiconfig(ALLOWED, value, description="UserSide universal API allow-list")
                     flash(gettext("Allow-list saved."), "success")
             return redirect(url_for("userside.admin"))
-        settings = host.plugin_settings(plugin)
+        try:
+            settings = host.plugin_settings(plugin)
+        except ConfigError as exc:
+            flash(str(exc), "error")
+            settings = {s.key: s.default for s in plugin.settings}
         add_breadcrumb(gettext("UserSide API"), url_for("userside.admin"))
         preview, preview_error = None, None
         customer = request.args.get("customer_id", "").strip()

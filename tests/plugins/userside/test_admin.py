@@ -94,3 +94,11 @@ def test_demo_isp_answers_get_user_list(tmp_path: Path, capsys: pytest.CaptureFi
         assert re.search(r"get_user_list answered 200 with [1-9]\d* customers", capsys.readouterr().out)
     finally:
         host.dispose()
+
+
+def test_page_with_a_bad_setting_says_so(env):
+    host, ds, app = env
+    host.set_uiconfig("userside.chunk_size", "many")
+    client = user_with(app, host, "usbad", "userside_admin")
+    page = client.get(f"/userside/?customer_id={ds['private']}").get_data(as_text=True)
+    assert "userside.chunk_size" in page and 'id="preview-error"' in page
