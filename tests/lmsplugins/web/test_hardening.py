@@ -8,6 +8,7 @@ import re
 import time
 
 from sqlalchemy import select
+from test_web_login import lms_session, sso_client
 
 from lmsplugins.demo import DEMO_LOGIN, DEMO_PASSWORD, write_ini
 from lmsplugins.lms.tables import uiconfig
@@ -77,6 +78,15 @@ def test_proxy_hops_zero_still_trusts_no_forwarded_header(make_app, web_host):
     app = make_app()
     response = _login_from(app.test_client(), "office", "haslo123", None, {"X-Forwarded-For": "192.0.2.9"})
     assert response.status_code == 401
+
+
+def test_direct_client_cannot_forge_its_address_past_the_sso_check(app, web_host):
+    sid = lms_session(web_host, ip="192.0.2.9")
+    forged = {"X-Forwarded-For": "192.0.2.9"}
+    direct = sso_client(app, sid)
+    direct.environ_base.update(DIRECT)
+    assert direct.get("/customers", headers=forged).status_code == 302
+    assert sso_client(app, sid).get("/customers", headers=forged).status_code == 200  # via the proxy
 
 
 # --- throttle per login and address -----------------------------------------------------------------
