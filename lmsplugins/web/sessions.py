@@ -7,7 +7,8 @@ and what they stand for lives in ``lmsplugins_state`` (shared by every worker):
 - ``web.session.<digest>`` -> the user id of a form login; logout deletes it, so a copied cookie
   stops working (within the user cache's few seconds in other workers, at once in this one);
 - ``web.2fa.<digest>`` -> the login between its password and code steps (user, login, password
-  fingerprint, whether the password was right, start time) as JSON, never sent to the browser.
+  fingerprint, whether the password was right, start time, the page to go to after it) as JSON,
+  never sent to the browser.
 
 Only a SHA-256 digest of each token is stored, so reading the table does not yield live cookies.
 Expired records are pruned whenever a new one is written.
@@ -73,8 +74,8 @@ def end_session(engine: Engine, token: object) -> None:
             conn.execute(delete(state).where(state.c.name == _name(SESSION_PREFIX, token)))
 
 
-def put_pending(engine: Engine, pending: PendingCode) -> str:
-    """Keep *pending* on the server; the returned token is all the browser gets."""
+def put_pending(engine: Engine, pending: PendingCode, target: str = "") -> str:
+    """Keep *pending* (and *target*, where the login leads) on the server; the token is all the browser gets."""
     token = secrets.token_urlsafe(32)
     value = json.dumps(
         {
@@ -83,6 +84,7 @@ def put_pending(engine: Engine, pending: PendingCode) -> str:
             "pt": pending.passwd_tag,
             "ok": pending.password_ok,
             "t": pending.started,
+            "next": target,
         }
     )
     with engine.begin() as conn:
@@ -91,8 +93,8 @@ def put_pending(engine: Engine, pending: PendingCode) -> str:
     return token
 
 
-def get_pending(engine: Engine, token: object, now: float | None = None) -> PendingCode | None:
-    """The pending login behind *token*, or None when unknown, malformed or past its time."""
+def get_pending(engine: Engine, token: object, now: float | None = None) -> tuple[PendingCode, str] | None:
+    """The pending login behind *token* and its target page, or None when unknown, malformed or too old."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
     with engine.connect() as conn:
@@ -102,12 +104,13 @@ def get_pending(engine: Engine, token: object, now: float | None = None) -> Pend
     try:
         data = json.loads(value)
         pending = PendingCode(int(data["u"]), str(data["l"]), str(data["pt"]), data["ok"] is True, int(data["t"]))
-    except (ValueError, KeyError, TypeError):
+        target = str(data.get("next") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     now = time.time() if now is None else now
     if not 0 <= now - pending.started <= PENDING_SECONDS:
         return None
-    return pending
+    return pending, target
 
 
 def drop_pending(engine: Engine, token: object) -> None:

@@ -110,8 +110,7 @@ def login() -> Any:
             )
             if result.pending is not None:
                 _clear_session()
-                session["2fa"] = sessions.put_pending(current_host().engine, result.pending)
-                session["2fa_next"] = safe_next(form.next.data)
+                session["2fa"] = sessions.put_pending(current_host().engine, result.pending, safe_next(form.next.data))
                 return redirect(url_for("core.login_code"))
             if result.error in auth.LMS_ACTION_NEEDED:
                 error = gettext(result.error)
@@ -153,18 +152,18 @@ def _start_session(user: auth.User, target: str) -> Any:
 
 def _drop_pending() -> None:
     sessions.drop_pending(current_host().engine, session.pop("2fa", None))
-    session.pop("2fa_next", None)
 
 
 @blueprint.route("/login/code", methods=["GET", "POST"])
 def login_code() -> Any:
     """The second step of a two-factor login: the code from the user's authenticator app."""
-    pending = sessions.get_pending(current_host().engine, session.get("2fa"))
-    if pending is None:
+    found = sessions.get_pending(current_host().engine, session.get("2fa"))
+    if found is None:
         if "2fa" in session:
             _drop_pending()
             flash(gettext("The login has expired. Log in again."), "info")
         return redirect(url_for("core.login"))
+    pending = found[0]
     form = CodeForm()
     error = None
     if form.validate_on_submit():
@@ -182,7 +181,7 @@ def login_code() -> Any:
         else:
             result = auth.verify_code(current_host().engine, pending, code, ip)
             if result.user is not None:
-                target = session.get("2fa_next") or url_for("core.index")
+                target = found[1] or url_for("core.index")
                 _drop_pending()
                 return _start_session(result.user, target)
             if result.error in auth.LMS_ACTION_NEEDED:
