@@ -106,12 +106,16 @@ def client_address() -> str:
     return normalize_ip(request.remote_addr)
 
 
-@dataclass(frozen=True)
 class Denied(Exception):
-    """Raised inside a machine view to answer with an error status and a message."""
+    """Raised inside a machine view to answer with an error status and a message.
 
-    status: int
-    message: str
+    A plain exception class, not a frozen dataclass: Python sets ``__traceback__`` and ``__context__``
+    on an exception as it travels through ``with`` blocks, which a frozen instance refuses."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
 
 
 def machine_endpoint(

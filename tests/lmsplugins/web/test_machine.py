@@ -118,3 +118,16 @@ def test_request_lines_in_logs_are_masked(caplog: pytest.LogCaptureFixture):
         logger.info('%s - - "%s" %s', "127.0.0.1", "GET /userside/api?key=s3cret-key-123&request=x HTTP/1.1", "200")
     assert "s3cret" not in caplog.text
     assert "key=***&request=x" in caplog.text
+
+
+def test_denied_raised_inside_a_contextmanager_block_keeps_its_status():
+    # contextlib re-sets __traceback__ on the exception it re-raises (a frozen dataclass refused that).
+    import contextlib
+
+    @contextlib.contextmanager
+    def block():
+        yield
+
+    with pytest.raises(machine.Denied) as caught, block():
+        raise machine.Denied(400, "bad customer_id")
+    assert (caught.value.status, caught.value.message) == (400, "bad customer_id")
