@@ -56,8 +56,14 @@ def _flash(page: Any, kind: str) -> str:
 
 def test_customer_through_fsecure_metrotv_and_stb_and_back(browser, env, server):
     url, data = server, env.sim.data
-    cid = add_customer(env.host, "Przeglądarkowa", name="Ewa", ssn=PESEL, email="ewa@example.pl",
-                       address={"city": "Łódź", "zip": "90-001", "street": "Piotrkowska", "house": "7"})
+    cid = add_customer(
+        env.host,
+        "Przeglądarkowa",
+        name="Ewa",
+        ssn=PESEL,
+        email="ewa@example.pl",
+        address={"city": "Łódź", "zip": "90-001", "street": "Piotrkowska", "house": "7"},
+    )
     context = browser.new_context(locale="pl-PL")
     page = context.new_page()
     errors: list[str] = []
