@@ -108,6 +108,7 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
     from lmsplugins.web.slots import register_plugins
 
     register_plugins(app, web)
+    i18n.add_plugin_messages(p.name for p in host.registry.found)
 
     app.before_request(_before_request)
     from lmsplugins.web import audit

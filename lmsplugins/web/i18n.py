@@ -3,13 +3,29 @@
 Messages are keyed by their English text, so an untranslated message still reads well and plugin
 authors can call ``_("...")`` in templates before anyone translates them. Plugins add their own
 Polish texts with :func:`add_messages`. The language comes from the user's choice (kept per user
-in ``lmsplugins_state``), else the browser's ``Accept-Language``, else Polish. gettext/Babel would
-be a heavy dependency for a few hundred strings.
+in ``lmsplugins_state``), else the browser's ``Accept-Language``, else Polish.
+
+Texts made at run time (a job's stored message, a connection-test step, a provider's error) are
+English sentences with values in them. A catalogue key with ``{name}`` fields is also a *pattern*:
+``"{count} record(s) skipped"`` translates "450 record(s) skipped" with the value carried over.
+A job's message is several sentences joined with "; "; :func:`lookup` translates such a text part
+by part (a field named ``examples`` may itself hold samples joined with "; "). So a job run keeps
+its message in English (the CLI and logs read it) and each page shows it in the reader's language,
+old runs included.
+
+Why not gettext/Babel (issue 15 asked): the catalogue is checked instead by a test that renders
+every page in both languages and fails on any text looked up without a Polish entry
+(``tests/lmsplugins/i18n/``). Babel's extraction would not see most of these texts anyway (job
+messages and setting descriptions are made in Python at run time, not written in ``_()`` calls),
+and plugins bring their texts as plain dicts that need no compile step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import re
+import string
+from collections.abc import Iterable, Mapping
 
 LANGUAGES = ("pl", "en")
 DEFAULT_LANGUAGE = "pl"
@@ -140,18 +156,171 @@ _PL: dict[str, str] = {
     "Find a customer or choose a section from the menu.": "Znajdź klienta lub wybierz dział z menu.",
     "Sections": "Działy",
     "Permissions": "Uprawnienia",
+    "Limit": "Limit",
+    "lmsplugins: plugins, settings and job runs": "lmsplugins: wtyczki, ustawienia i uruchomienia zadań",
+    # the host's settings (lmsplugins.web.views_admin.HOST_SETTINGS)
+    "Enabled plugins (Name[:priority], as phpui.plugins)": "Włączone wtyczki (Nazwa[:priorytet], jak phpui.plugins)",
+    "Accept a live LMS session (SID cookie)": "Akceptuj trwającą sesję LMS (ciasteczko SID)",
+    "LMS session must come from the same IP": "Sesja LMS musi pochodzić z tego samego adresu IP",
+    "Trusted X-Forwarded-* proxies (0: none)": "Zaufane serwery pośredniczące X-Forwarded-* (0: żaden)",
+    "Peers whose X-Forwarded-* headers count (addresses, networks, unix)": (
+        "Nadawcy, których nagłówki X-Forwarded-* są brane pod uwagę (adresy, sieci, unix)"
+    ),
+    "Force the Secure cookie flag": "Wymuś flagę Secure ciasteczek",
+    "Key signing web sessions": "Klucz podpisujący sesje WWW",
+    "Addresses and networks allowed to read /metrics (Prometheus)": (
+        "Adresy i sieci, które mogą czytać /metrics (Prometheus)"
+    ),
+    # connection tests (lmsplugins.conntest and the plugins' connection_test steps)
+    "{plugin} has no connection test": "{plugin} nie ma testu połączenia",
+    "logged in to {url} as {login}": "zalogowano do {url} jako {login}",
+    # what the job runner itself records as a run's message (lmsplugins.jobs)
+    "interrupted": "przerwano",
+    "the database connection was lost ({reason}); the chunk in progress was rolled back; run the job again "
+    "(run #{run})": (
+        "utracono połączenie z bazą danych ({reason}); wycofano przetwarzaną porcję; uruchom zadanie ponownie "
+        "(uruchomienie #{run})"
+    ),
 }
 
 _CATALOGUE: dict[str, dict[str, str]] = {"pl": _PL, "en": {}}
+_PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+"""Per language, the compiled patterns of the catalogue's keys with fields (rebuilt after any change)."""
+
+PART_SEPARATOR = "; "
+"""How a job run joins its failures and warnings into one message (:func:`lmsplugins.jobs.run_job`)."""
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ONE_PART = "(?:(?!; ).)+?"
+
+
+def _spans_parts(field_name: str) -> bool:
+    """A field named ``examples`` or ``*_list`` may hold "; " (samples joined the way a run joins messages)."""
+    return field_name == "examples" or field_name.endswith("_list")
 
 
 def add_messages(language: str, messages: Mapping[str, str]) -> None:
     """Add translations (English text -> *language* text), e.g. from a plugin's module."""
     _CATALOGUE.setdefault(language, {}).update(messages)
+    _PATTERNS.pop(language, None)
+
+
+def _compile(key: str) -> re.Pattern[str] | None:
+    """``"{n} row(s) {what}"`` -> a regex with a named group per field; None: no fields, or not a pattern."""
+    pieces: list[str] = []
+    seen: set[str] = set()
+    try:
+        parsed = list(string.Formatter().parse(key))
+    except ValueError:
+        return None
+    for literal, field_name, spec, conversion in parsed:
+        pieces.append(re.escape(literal))
+        if field_name is None:
+            continue
+        if spec or conversion or not _FIELD_NAME.fullmatch(field_name):
+            return None
+        if field_name in seen:
+            pieces.append(f"(?P={field_name})")
+        else:
+            seen.add(field_name)
+            pieces.append(f"(?P<{field_name}>{'.+?' if _spans_parts(field_name) else _ONE_PART})")
+    if not seen:
+        return None
+    return re.compile("".join(pieces), re.DOTALL)
+
+
+def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
+    compiled = _PATTERNS.get(language)
+    if compiled is None:
+        found = []
+        for key, text in _CATALOGUE.get(language, {}).items():
+            if "{" in key and (regex := _compile(key)) is not None:
+                found.append((len(key), regex, text))
+        found.sort(key=lambda item: -item[0])  # the most specific pattern first
+        compiled = _PATTERNS[language] = [(regex, text) for _, regex, text in found]
+    return compiled
+
+
+def _lookup_one(message: str, language: str) -> str | None:
+    catalogue = _CATALOGUE.get(language, {})
+    exact = catalogue.get(message)
+    if exact is not None:
+        return exact
+    for regex, text in _patterns(language):
+        match = regex.fullmatch(message)
+        if match is not None:
+            values = {name: catalogue.get(value, value) for name, value in match.groupdict().items()}
+            try:
+                return text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                return None
+    return None
+
+
+_MESSAGE_PARTS = 3
+"""At most this many "; "-parts in one message outside its ``examples`` (bounds the work of a long text)."""
+
+
+def _starts_message(parts: list[str], start: int, language: str) -> bool:
+    return any(
+        _lookup_one(PART_SEPARATOR.join(parts[start:end]), language) is not None
+        for end in range(start + 1, min(len(parts), start + _MESSAGE_PARTS) + 1)
+    )
+
+
+def lookup(message: str, language: str) -> str | None:
+    """*message* in *language*, or None when the catalogue cannot translate all of it.
+
+    A text joined with "; " is read part by part: the shortest run of parts that translates is one
+    message, and it takes in the parts after it (more samples of its ``examples`` field) until a part
+    begins another message. So "450 records …, e.g. a; b; 2 other things" is two messages.
+    """
+    exact = _CATALOGUE.get(language, {}).get(message)
+    if exact is not None:
+        return exact
+    parts = message.split(PART_SEPARATOR)
+    out: list[str] = []
+    start = 0
+    while start < len(parts):
+        for end in range(start + 1, min(len(parts), start + _MESSAGE_PARTS) + 1):
+            piece = _lookup_one(PART_SEPARATOR.join(parts[start:end]), language)
+            if piece is not None:
+                break
+        else:
+            return None
+        while end < len(parts) and not _starts_message(parts, end, language):
+            longer = _lookup_one(PART_SEPARATOR.join(parts[start : end + 1]), language)
+            if longer is None:
+                break
+            piece, end = longer, end + 1
+        out.append(piece)
+        start = end
+    return PART_SEPARATOR.join(out)
 
 
 def translate(message: str, language: str) -> str:
-    return _CATALOGUE.get(language, {}).get(message, message)
+    """*message* in *language*; the English text itself when the catalogue has no entry."""
+    found = lookup(message, language)
+    return message if found is None else found
+
+
+def add_plugin_messages(names: Iterable[str]) -> None:
+    """Add the ``PL``/``EN`` dicts of each installed plugin's ``messages`` module, enabled or not.
+
+    The settings and plugins pages describe every installed plugin, so a plugin that is not enabled
+    (its views never imported) still needs its texts there. A plugin without such a module is skipped.
+    """
+    for name in names:
+        for package in (f"plugins.{name}", f"lmsplugins_ext.{name}"):
+            try:
+                module = importlib.import_module(f"{package}.messages")
+            except ImportError:
+                continue
+            for language, attribute in (("pl", "PL"), ("en", "EN")):
+                messages = getattr(module, attribute, None)
+                if isinstance(messages, Mapping):
+                    add_messages(language, messages)
+            break
 
 
 def best_language(chosen: str | None, accept_language: str | None) -> str:

@@ -69,6 +69,7 @@ def _template_helpers() -> dict[str, Any]:
     return {
         "lms_zone_label": lambda: zone_label(lms_zone(current_host())),
         "has_connection_test": _has_connection_test,
+        "counter_label": counter_label,
     }
 
 
@@ -119,7 +120,7 @@ def connection_test(name: str) -> Any:
     host.refresh_settings()
     report = run_connection_test(host, plugin)
     for step in report.steps:
-        text = step.what + (f" ({step.detail})" if step.detail else "")
+        text = gettext(step.what) + (f" ({gettext(step.detail)})" if step.detail else "")
         flash(f"{plugin.title}: " + (gettext("OK") if step.ok else gettext("FAILED")) + f": {text}",
               "success" if step.ok else "error")
     verdict = gettext("the connection works") if report.ok else gettext("the connection does not work")

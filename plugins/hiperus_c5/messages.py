@@ -236,4 +236,93 @@ PL: dict[str, str] = {
     "Invoice lines": "Pozycje faktur",
     "Already invoiced (skipped)": "Już zafakturowane (pominięte)",
     "API calls": "Wywołania API",
+    # the plugin and its settings (plugin.py)
+    "VoIP accounts, terminals, numbers and calls of the Hiperus C5 platform; invoices for the calls.": (
+        "Konta VoIP, terminale, numery i połączenia platformy Hiperus C5; faktury za połączenia."
+    ),
+    "API login (reseller user name)": "Login API (nazwa użytkownika resellera)",
+    "API password": "Hasło API",
+    "Reseller's platform domain": "Domena platformy resellera",
+    "hiperusapi.php endpoint": "Adres hiperusapi.php",
+    "Time zone of the platform's timestamps (CDR start times) and of billing dates": (
+        "Strefa czasowa znaczników czasu platformy (początków połączeń) i dat billingu"
+    ),
+    "At most this many API calls ...": "Najwyżej tyle wywołań API ...",
+    "... in this many seconds": "... w ciągu tylu sekund",
+    "CDR ranges are fetched in pieces of this many months (the platform slows down on long ranges; 6 recommended)": (
+        "Połączenia są pobierane w częściach po tyle miesięcy (platforma zwalnia przy długich okresach; zalecane 6)"
+    ),
+    "Directory for the throttle file shared by cron and web": (
+        "Katalog pliku ograniczania wywołań wspólnego dla crona i panelu WWW"
+    ),
+    "false: append to this month's invoice of the customer": "false: dopisz do tegomiesięcznej faktury klienta",
+    "Who invoices accounts the platform flags issue_invoice: 1 Hiperus, 2 LMS": (
+        "Kto fakturuje konta oznaczone na platformie jako issue_invoice: 1 Hiperus, 2 LMS"
+    ),
+    "Default for invoice --leftmonth": "Wartość domyślna invoice --leftmonth",
+    "VAT %; default phpui.default_taxrate, else 23": "VAT %; domyślnie phpui.default_taxrate, a bez niego 23",
+    "Number plan of generated invoices": "Plan numeracji wystawianych faktur",
+    "PKWiU code on invoice lines": "Kod PKWiU w pozycjach faktur",
+    "Unit on invoice lines": "Jednostka w pozycjach faktur",
+    "Written by import --wlr": "Zapisywane przez import --wlr",
+    # names that stay as they are
+    "Hiperus": "Hiperus",
+    "LMS": "LMS",
+    "NIP": "NIP",
+    "WLR": "WLR",
+    "DISA": "DISA",
+    # job counters without a label (the name spelled out)
+    "Accounts deleted": "Usunięte konta",
+    "Terminals deleted": "Usunięte terminale",
+    "Numbers deleted": "Usunięte numery",
+    "End users deleted": "Usunięci użytkownicy końcowi",
+    "Cdrs deleted": "Usunięte rekordy połączeń",
+    "Ranges": "Zakresy numeracji",
+    "Range numbers": "Numery z zakresów",
+    "Wlr": "WLR",
+    "Cdrs bad": "Błędne rekordy połączeń",
+    # job messages (jobs.py); "{...}" is a value of the run
+    "{kind}: record skipped: {error}": "{kind}: pominięto rekord: {error}",
+    "GetCustomerList returned no accounts; local accounts left as they are": (
+        "GetCustomerList nie zwróciło żadnych kont; lokalne konta pozostawiono bez zmian"
+    ),
+    "{count} account(s) have issue_invoice=t on the platform but hiperus_c5.invoice_source is 0, so nobody "
+    "invoices them; set hiperus_c5.invoice_source = 2 to invoice them from LMS": (
+        "{count} kont ma na platformie issue_invoice=t, ale hiperus_c5.invoice_source wynosi 0, więc nikt ich nie "
+        "fakturuje; ustaw hiperus_c5.invoice_source = 2, aby fakturować je z LMS"
+    ),
+    "GetPlatformNumberingRange returned no ranges; local ranges and usage left as they are": (
+        "GetPlatformNumberingRange nie zwróciło zakresów; lokalne zakresy i ich wykorzystanie pozostawiono bez zmian"
+    ),
+    "{count} CDR(s) without a terminal name were stored with no account (not invoiced), e.g. {examples}": (
+        "{count} rekordów połączeń bez nazwy terminala zapisano bez konta (niezafakturowane), np. {examples}"
+    ),
+    "{count} CDR(s) name a terminal unknown here (run --terminals first?); stored with no account, e.g. {examples}": (
+        "{count} rekordów połączeń wskazuje nieznany tu terminal (najpierw --terminals?); zapisano je bez konta, "
+        "np. {examples}"
+    ),
+    "{count} CDR(s) could not be read and were skipped: {examples}": (
+        "{count} rekordów połączeń nie dało się odczytać i pominięto je: {examples}"
+    ),
+    "billing options given without -b/--billing are ignored (as the PHP script did)": (
+        "opcje billingu podane bez -b/--billing są pomijane (jak w skrypcie PHP)"
+    ),
+    "no accounts in hv_customers: terminals, numbers and end users skipped (import -c first)": (
+        "brak kont w hv_customers: pominięto terminale, numery i użytkowników końcowych (najpierw import -c)"
+    ),
+    "account {account} ({name}) is set to LMS invoicing but is not linked to an existing LMS customer "
+    "(ext_billing_id={customer}); not invoiced: {total} zł": (
+        "konto {account} ({name}) ma fakturowanie w LMS, ale nie jest powiązane z istniejącym klientem LMS "
+        "(ext_billing_id={customer}); niezafakturowane: {total} zł"
+    ),
+    # permissions (plugin.py)
+    "Hiperus C5: full access": "Hiperus C5: pełny dostęp",
+    "Hiperus C5: read only (lists, info, billing, ranges, search)": (
+        "Hiperus C5: tylko odczyt (listy, informacje, billing, zakresy, wyszukiwanie)"
+    ),
+    # connection test steps (operator.py)
+    "session confirmed by CheckLogin": "sesja potwierdzona przez CheckLogin",
+    "services: {services}": "usługi: {services}",
+    "read the price lists": "odczytano cenniki",
+    "{count} price list(s)": "cenników: {count}",
 }

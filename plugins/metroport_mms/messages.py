@@ -166,6 +166,88 @@ PL: dict[str, str] = {
     "remove the extra and multiroom packages before the base package":
         "usuń pakiety dodatkowe i multiroom przed pakietem podstawowym",
     "no such package on this account": "nie ma takiego pakietu na tym koncie",
+    # the plugin and its settings (plugin.py)
+    "Metroport MMS: F-Secure licences and MetroTV IPTV (pairing, package and STB mirrors, debtor locks).": (
+        "Metroport MMS: licencje F-Secure i telewizja MetroTV (powiązanie klientów, kopie pakietów i dekoderów, "
+        "blokady dłużników)."
+    ),
+    "Metroport (F-Secure, MetroTV)": "Metroport (F-Secure, MetroTV)",
+    "API base URL, with https://": "Bazowy adres URL API, z https://",
+    "MMS operator login": "Login operatora MMS",
+    "MMS operator password": "Hasło operatora MMS",
+    "Seconds a session (sess_ci) is reused after its login, less 30 s": (
+        "Przez tyle sekund od zalogowania sesja (sess_ci) jest używana ponownie, minus 30 s"
+    ),
+    "'true': 'metroport-mms push-customers' sends changes of paired customers to MMS": (
+        "'true': 'metroport-mms push-customers' wysyła do MMS zmiany danych powiązanych klientów"
+    ),
+    "'1': a MetroTV lock also suspends the customer's MetroTV assignments": (
+        "'1': blokada MetroTV zawiesza też przypisania taryf MetroTV klienta"
+    ),
+    "'1': an F-Secure lock also suspends the customer's F-Secure assignments": (
+        "'1': blokada F-Secure zawiesza też przypisania taryf F-Secure klienta"
+    ),
+    "Rows per page of the lists": "Wierszy na stronie list",
+    "'0' hides the F-Secure box": "'0' ukrywa ramkę F-Secure",
+    "'0' hides the MetroTV box": "'0' ukrywa ramkę MetroTV",
+    "Verify the API's TLS certificate": "Sprawdzaj certyfikat TLS API",
+    "Tariff tag of MetroTV tariffs (their assignments are suspended while MetroTV is locked)": (
+        "Znacznik taryf MetroTV (ich przypisania są zawieszone, gdy MetroTV jest zablokowane)"
+    ),
+    "Tariff tag of F-Secure tariffs (their assignments are suspended while F-Secure is locked)": (
+        "Znacznik taryf F-Secure (ich przypisania są zawieszone, gdy F-Secure jest zablokowane)"
+    ),
+    # names that stay as they are
+    "IP": "IP",
+    "MAC": "MAC",
+    "MyCast": "MyCast",
+    # job counters (the name spelled out)
+    "Api calls": "Wywołania API",
+    "Mms users": "Użytkownicy MMS",
+    "Added": "Dodane",
+    "Updated": "Zaktualizowane",
+    "Replaced": "Zastąpione",
+    "Gone": "Usunięte u dostawcy",
+    "Insert": "Dodane",
+    "Update": "Zaktualizowane",
+    "Sent": "Wysłane",
+    "Would send": "Do wysłania",
+    "Created": "Utworzony",
+    "Paired": "Powiązani",
+    "Not found": "Nie znalezieni",
+    "No identifier": "Bez PESEL/NIP",
+    "Invalid identifier": "Z błędnym PESEL/NIP",
+    "Ambiguous": "Niejednoznaczni",
+    "Taken": "Zajęci",
+    "Contested": "Sporni",
+    "Skipped type": "Pominięci (typ klienta)",
+    "Skipped deleted": "Pominięci (usunięci)",
+    # job messages (jobs.py); the pairing lines are the PHP script's, in Polish already
+    "CustomerID: {line}": "CustomerID: {line}",
+    "{count} {label} row(s) gone at the provider deleted: ids {ids}": (
+        "{count} wierszy ({label}) usuniętych u dostawcy skasowano: identyfikatory {ids}"
+    ),
+    "{count} {label} row(s) gone at the provider (kept; --prune deletes them): ids {ids}": (
+        "{count} wierszy ({label}) usuniętych u dostawcy (zachowane; --prune je kasuje): identyfikatory {ids}"
+    ),
+    "metroport.automatically_update_customer_data is not 'true': nothing sent": (
+        "metroport.automatically_update_customer_data nie jest 'true': nic nie wysłano"
+    ),
+    "customer {customer} -> MMS user {user}: {error}": "klient {customer} -> użytkownik MMS {user}: {error}",
+    "LMS customer {customer} lacks what MMS needs to activate services: {lacking}": (
+        "klientowi LMS {customer} brakuje danych, których MMS potrzebuje do aktywacji usług: {lacking}"
+    ),
+    # permissions (plugin.py)
+    "Metroport: read (MMS users, customer card)": "Metroport: odczyt (klienci MMS, karta klienta)",
+    "Metroport: add and update customers in MMS, F-Secure actions": (
+        "Metroport: dodawanie i aktualizacja klientów w MMS, akcje F-Secure"
+    ),
+    "Metroport: F-Secure packages": "Metroport: pakiety F-Secure",
+    "Metroport: F-Secure clients": "Metroport: klienci F-Secure",
+    "Metroport: F-Secure operations": "Metroport: operacje F-Secure",
+    "Metroport: F-Secure licence actions": "Metroport: akcje na licencjach F-Secure",
+    "Metroport: MetroTV read": "Metroport: MetroTV odczyt",
+    "Metroport: MetroTV write (accounts, packages, STB)": "Metroport: MetroTV zapis (konta, pakiety, dekodery)",
 }
 
 EN: dict[str, str] = {

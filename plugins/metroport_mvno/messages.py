@@ -149,4 +149,107 @@ PL: dict[str, str] = {
     "Billing records without an account (not imported)": "Rekordy billingowe bez konta (niezaimportowane)",
     "Billing records that could not be stored": "Rekordy billingowe, których nie udało się zapisać",
     "API requests": "Zapytania do API",
+    # the plugin and its settings (plugin.py)
+    "Mobile (MVNO) subscribers of Metroport MMSC: customer binding, SIM accounts, billing records.": (
+        "Abonenci komórkowi (MVNO) Metroport MMSC: powiązanie klientów, konta SIM, rekordy billingowe."
+    ),
+    "Metroport MVNO": "Metroport MVNO",
+    "API base URL": "Bazowy adres URL API",
+    "API login": "Login API",
+    "API password": "Hasło API",
+    "Tariff tag of MVNO tariffs: their customers' records are imported": (
+        "Znacznik taryf MVNO: importowane są rekordy klientów z tymi taryfami"
+    ),
+    "Verify the API's TLS certificate (the PHP plugin never did)": (
+        "Sprawdzaj certyfikat TLS API (wtyczka PHP nigdy tego nie robiła)"
+    ),
+    "Time zone of the API's dates (period bounds and call dates)": (
+        "Strefa czasowa dat API (granice okresów i daty połączeń)"
+    ),
+    "Link synchronized numbers to the customer's MVNO-tagged phone tariff assignment, so lms-payments invoices "
+    "the imported records": (
+        "Powiąż zsynchronizowane numery z przypisaniem taryfy telefonicznej klienta oznaczonej jako MVNO, aby "
+        "lms-payments fakturował zaimportowane rekordy"
+    ),
+    # job counters without a label (the name spelled out)
+    "Accounts bind": "Konta powiązane",
+    "Accounts create": "Konta utworzone",
+    "Accounts update": "Konta zaktualizowane",
+    "Accounts delete": "Konta usunięte",
+    "Accounts keep": "Konta bez zmian",
+    "Accounts skip": "Konta pominięte",
+    "Accounts unknown status": "Konta o nieznanym stanie",
+    "Customers bad extid": "Klienci z nieliczbowym identyfikatorem zewnętrznym",
+    "Numbers ambiguous tariff": "Numery z niejednoznaczną taryfą",
+    "Pricelist uploaded": "Cennik wysłany",
+    "Pricelist not uploaded": "Cennik niewysłany",
+    "Cdrs deleted": "Usunięte rekordy połączeń",
+    # job messages (jobs.py); "{...}" is a value of the run
+    "customer #{customer} is deleted, missing or has no TEN/SSN/ICN; nothing to bind": (
+        "klient #{customer} jest usunięty, nie istnieje albo nie ma NIP/PESEL/numeru dowodu; nie ma czego powiązać"
+    ),
+    "Metroport user {name} (#{user}) not bound: LMS customers {ids} share {kind} {value}; bind the right one by "
+    "hand (customer card, External IDs, provider {provider}, ext id {extid})": (
+        "Użytkownik Metroport {name} (#{user}) nie został powiązany: klienci LMS {ids} mają ten sam {kind} {value}; "
+        "powiąż właściwego ręcznie (karta klienta, Identyfikatory zewnętrzne, dostawca {provider}, "
+        "identyfikator {extid})"
+    ),
+    "Metroport user {name} (#{user}) not bound to LMS customer #{customer}: Metroport users {ids} have the same "
+    "{kind} {value}": (
+        "Użytkownik Metroport {name} (#{user}) nie został powiązany z klientem LMS #{customer}: użytkownicy "
+        "Metroport {ids} mają ten sam {kind} {value}"
+    ),
+    "customer #{customer} is not bound to exactly one Metroport user; no accounts to synchronize": (
+        "klient #{customer} nie jest powiązany z dokładnie jednym użytkownikiem Metroport; brak kont do synchronizacji"
+    ),
+    "customer #{customer} has Metroport ext id {extid}, not a numeric user id; bind again": (
+        "klient #{customer} ma identyfikator Metroport {extid}, a nie liczbowy identyfikator użytkownika; "
+        "powiąż go ponownie"
+    ),
+    "Metroport user {user} is bound to several LMS customers ({ids}); their SIM accounts are skipped": (
+        "Użytkownik Metroport {user} jest powiązany z kilkoma klientami LMS ({ids}); ich konta SIM pominięto"
+    ),
+    "Customer #{customer}: {error}; account left as it is": "Klient #{customer}: {error}; konto pozostawiono bez zmian",
+    "Customer #{customer}: MVNO account #{account} not added: number {number} belongs to LMS account #{holder} of "
+    "customer #{owner}": (
+        "Klient #{customer}: nie dodano konta MVNO #{account}: numer {number} należy do konta LMS #{holder} "
+        "klienta #{owner}"
+    ),
+    "Customer #{customer}: number {number} of MVNO account #{account} belongs to LMS account #{holder}; number of "
+    "account #{kept} left as it is": (
+        "Klient #{customer}: numer {number} konta MVNO #{account} należy do konta LMS #{holder}; numer konta "
+        "#{kept} pozostawiono bez zmian"
+    ),
+    "Customer #{customer} has {count} {tag}-tagged phone tariff assignments ({ids}); numbers not linked, link them "
+    "by hand": (
+        "Klient #{customer} ma {count} przypisań taryf telefonicznych ze znacznikiem {tag} ({ids}); numerów nie "
+        "powiązano, powiąż je ręcznie"
+    ),
+    "{count} customer(s) skipped: their Metroport ext id is not a numeric user id (bound before the PHP plugin's "
+    "1.1.0?): {ids}; bind them again with --customers": (
+        "pominięto {count} klientów: ich identyfikator Metroport nie jest liczbowym identyfikatorem użytkownika "
+        "(powiązani przed wersją 1.1.0 wtyczki PHP?): {ids}; powiąż ich ponownie przez --customers"
+    ),
+    'Fatal error: no customers with "{tag}"-tagged tariffs assigned!': (
+        'Błąd krytyczny: żaden klient nie ma przypisanej taryfy ze znacznikiem "{tag}"!'
+    ),
+    "traffic types unknown to LMS: {types}; their records are skipped": (
+        "rodzaje ruchu nieznane w LMS: {types}; ich rekordy są pomijane"
+    ),
+    "{count} billing record(s) not imported: their number has no LMS account of {provider} for the customer "
+    "(run --accounts first?), e.g. {examples}": (
+        "nie zaimportowano {count} rekordów billingowych: ich numer nie ma u klienta konta LMS dostawcy {provider} "
+        "(najpierw --accounts?), np. {examples}"
+    ),
+    "{count} billing record(s) could not be stored and were skipped: {examples}": (
+        "{count} rekordów billingowych nie dało się zapisać i pominięto je: {examples}"
+    ),
+    # permissions (plugin.py)
+    "Metroport MVNO: read": "Metroport MVNO: odczyt",
+    "Metroport MVNO: manage (synchronize, upload price lists)": (
+        "Metroport MVNO: zarządzanie (synchronizacja, wysyłanie cenników)"
+    ),
+    # connection test steps (operator.py)
+    "read the list of users": "odczytano listę użytkowników",
+    "{count} user(s)": "użytkowników: {count}",
 }

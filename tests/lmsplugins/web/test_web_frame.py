@@ -306,7 +306,7 @@ def test_jobs_page_lists_runs_filtered(logged_in, web_host):
     run_job(web_host, "example:sync", ok)
     run_job(web_host, "example:other", bad)
     page = logged_in.get("/admin/jobs").get_data(as_text=True)
-    assert "example:sync" in page and "imported=7" in page and "record 12 rejected" in page
+    assert "example:sync" in page and "Imported: 7" in page and "record 12 rejected" in page
     only_failed = logged_in.get("/admin/jobs?status=failed").get_data(as_text=True)
     assert "example:other" in only_failed and "example:sync" not in only_failed
     by_name = logged_in.get("/admin/jobs?job=example:sync").get_data(as_text=True)
