@@ -156,6 +156,7 @@ _PL: dict[str, str] = {
     "Find a customer or choose a section from the menu.": "Znajdź klienta lub wybierz dział z menu.",
     "Sections": "Działy",
     "Permissions": "Uprawnienia",
+    "No panels for this customer.": "Brak paneli dla tego klienta.",
     "Limit": "Limit",
     "lmsplugins: plugins, settings and job runs": "lmsplugins: wtyczki, ustawienia i uruchomienia zadań",
     # the host's settings (lmsplugins.web.views_admin.HOST_SETTINGS)
@@ -239,6 +240,11 @@ def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
         found.sort(key=lambda item: -item[0])  # the most specific pattern first
         compiled = _PATTERNS[language] = [(regex, text) for _, regex, text in found]
     return compiled
+
+
+def entry(message: str, language: str) -> str | None:
+    """The catalogue's own entry for exactly *message* (no patterns), or None."""
+    return _CATALOGUE.get(language, {}).get(message)
 
 
 def _lookup_one(message: str, language: str) -> str | None:

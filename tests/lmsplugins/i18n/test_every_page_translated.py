@@ -40,6 +40,8 @@ EVERY_PAGE = frozenset({"admin.job"})
 MAX_PAGES = 600
 KEY_LIKE = re.compile(r"[a-z_]+:[A-Za-z0-9_.-]+")
 HREF = re.compile(r'href="([^"#]*)')
+TEXT_NODE = re.compile(r">([^<>]+)<")
+SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL)
 
 
 class _KeptServer:
@@ -83,6 +85,7 @@ class Untranslated:
         self.page = ""
         self.missing: dict[tuple[str, str], str] = {}
         self.looked_up = 0
+        self.shown_english: dict[str, str] = {}
 
     def __call__(self, message: str, language: str) -> str:
         self.looked_up += 1
@@ -96,6 +99,16 @@ class Untranslated:
         if language == "en":
             return KEY_LIKE.fullmatch(message) is not None
         return any(c.isalpha() for c in message)
+
+    def read_page(self, html: str, language: str) -> None:
+        """Note each text of the page that is a catalogue key shown as it is (never passed through ``_``)."""
+        if language == "en":
+            return
+        for node in TEXT_NODE.findall(SCRIPT.sub("", html)):
+            text = " ".join(unescape(node).split())
+            translated = i18n.entry(text, language)
+            if " " in text and translated is not None and translated != text:
+                self.shown_english.setdefault(text, self.page)
 
     def report(self) -> str:
         return "\n".join(f"[{lang}] {msg!r} (first on {page})" for (lang, msg), page in sorted(self.missing.items()))
@@ -147,7 +160,9 @@ def walk(app: Flask, language: str, watcher: Untranslated) -> dict[str, int]:
             continue
         per_shape[shape] = per_shape.get(shape, 0) + 1
         if response.mimetype == "text/html":
-            queue += [unescape(h) for h in HREF.findall(response.get_data(as_text=True))]
+            html = response.get_data(as_text=True)
+            watcher.read_page(html, language)
+            queue += [unescape(h) for h in HREF.findall(html)]
     return statuses
 
 
@@ -166,6 +181,7 @@ def test_every_page_has_every_text_in_the_chosen_language(demo, language, monkey
     assert not [u for u, code in statuses.items() if code >= 500], statuses
     assert watcher.looked_up > 1000
     assert not watcher.missing, f"{len(watcher.missing)} text(s) not translated:\n{watcher.report()}"
+    assert not watcher.shown_english, f"shown in English, not through _(): {watcher.shown_english}"
 
 
 def test_job_runs_and_connection_tests_read_in_polish(demo, monkeypatch):
@@ -210,3 +226,6 @@ def test_the_watch_notices_a_text_without_polish(demo, monkeypatch):
     assert ("pl", "a sentence nobody translated") in watcher.missing
     assert not [m for _lang, m in watcher.missing if "orphan" in m.lower() or "record" in m.lower()]
     assert "cdrs_orphan=" not in page
+
+    watcher.read_page("<p>Wrong password or login.</p><p>Zaloguj</p>", "pl")
+    assert list(watcher.shown_english) == ["Wrong password or login."]

@@ -1,0 +1,108 @@
+"""Every literal text the code hands to the catalogue has a Polish entry, pages walked or not.
+
+The page walk (``test_every_page_translated``) sees what GET pages look up; a flash message after a
+POST, or a form error, is looked up only when that form is sent. So this test reads the sources the
+way a gettext extractor would: every ``gettext("...")`` / ``_("...")`` call with a literal text in the
+host's and the plugins' Python modules, and every ``_('...')`` in their templates.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import plugins
+from lmsplugins.loader import discover
+from lmsplugins.web import i18n
+from lmsplugins.web.rights import HOST_PERMISSIONS
+from lmsplugins.web.views_admin import HOST_SETTINGS
+
+ROOT = Path(__file__).resolve().parents[3]
+SOURCES = (ROOT / "lmsplugins", ROOT / "plugins")
+TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*[,)]""")
+CALLS = frozenset({"gettext", "_"})
+
+
+def _load_catalogue() -> None:
+    """Import every module of the web frame and the plugins: their ``add_messages`` run at import."""
+    import lmsplugins.web
+
+    for package in (lmsplugins.web, plugins):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if ".tests" not in info.name and not info.name.endswith(("__main__", ".simulator")):
+                importlib.import_module(info.name)
+    i18n.add_plugin_messages(info.name for info in pkgutil.iter_modules(plugins.__path__))
+
+
+def _python_texts(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if name in CALLS and isinstance(node.args[0].value, str):
+            found.add(node.args[0].value)
+    return found
+
+
+def _template_texts(path: Path) -> set[str]:
+    return {a or b for a, b in TEMPLATE_CALL.findall(path.read_text(encoding="utf-8"))}
+
+
+def source_texts() -> dict[str, str]:
+    """Literal text -> the file it was first found in."""
+    texts: dict[str, str] = {}
+    for base in SOURCES:
+        for path in sorted(base.rglob("*.py")):
+            if "testing" not in path.parts:
+                for text in _python_texts(path):
+                    texts.setdefault(text, str(path.relative_to(ROOT)))
+        for path in sorted(base.rglob("*.html")):
+            for text in _template_texts(path):
+                texts.setdefault(text, str(path.relative_to(ROOT)))
+    return texts
+
+
+def test_every_literal_text_has_a_polish_entry():
+    _load_catalogue()
+    texts = source_texts()
+    assert len(texts) > 300 and "Log in" in texts and "Settings saved." in texts
+    missing = sorted(
+        f"{where}: {text!r}"
+        for text, where in texts.items()
+        if any(c.isalpha() for c in text) and i18n.lookup(text, "pl") is None
+    )
+    assert not missing, f"{len(missing)} text(s) without Polish:\n" + "\n".join(missing)
+
+
+def declared_texts() -> dict[str, str]:
+    """What plugins declare for pages to show: descriptions of plugins, settings and permissions, counter labels."""
+    texts = {s.description: "host setting" for s in HOST_SETTINGS}
+    texts |= {p.description: "host permission" for p in HOST_PERMISSIONS}
+    for plugin in discover().found:
+        texts[plugin.description] = f"{plugin.name} description"
+        texts |= {s.description: f"{plugin.name} setting {s.key}" for s in plugin.settings}
+        texts |= {p.description: f"{plugin.name} permission {p.name}" for p in plugin.permissions}
+        texts |= {label: f"{plugin.name} counter {name}" for name, label in plugin.counter_labels.items()}
+    texts.pop("", None)
+    return texts
+
+
+def test_every_declared_description_and_counter_label_has_a_polish_entry():
+    _load_catalogue()
+    texts = declared_texts()
+    assert len(texts) > 50
+    missing = sorted(f"{where}: {text!r}" for text, where in texts.items() if i18n.lookup(text, "pl") is None)
+    assert not missing, f"{len(missing)} text(s) without Polish:\n" + "\n".join(missing)
+
+
+def test_the_reader_finds_calls_in_python_and_templates(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('flash(gettext("Saved {n}.", n=1))\nx = _("Plain")\ny = gettext(name)\n', encoding="utf-8")
+    template = tmp_path / "t.html"
+    template.write_text("{{ _('One') }} {{ _(\"Two\", n=2) }} {{ _(run.status) }}", encoding="utf-8")
+    assert _python_texts(module) == {"Saved {n}.", "Plain"}
+    assert _template_texts(template) == {"One", "Two"}
