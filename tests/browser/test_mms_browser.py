@@ -86,6 +86,16 @@ def test_customer_through_fsecure_metrotv_and_stb_and_back(browser, env, server)
     assert data.users[uid]["pesel"] == PESEL and data.users[uid]["streetname1"] == "Piotrkowska"
     assert f"#{uid}" in page.locator("#mms-paired").inner_text()
 
+    # the manual update sends the LMS data again (its button sits in the pairing line)
+    env.sql(
+        "UPDATE addresses SET house = '9'"
+        " WHERE id IN (SELECT address_id FROM customer_addresses WHERE customer_id = :c)",
+        c=cid,
+    )
+    page.locator("#mms-paired #mms-update-customer").click()
+    assert f"Dane klienta wysłano do użytkownika MMS #{uid}." in _flash(page, "success")
+    assert data.users[uid]["streetno1"] == "9"
+
     # an F-Secure licence with its LMS assignment
     form = page.locator("#fsecure-add-form")
     form.locator("select[name=package]").select_option("12")
