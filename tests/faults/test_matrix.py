@@ -30,8 +30,8 @@ from fault_matrix import (
     terminate_backends,
     wait_no_backends,
 )
+from fault_worlds import DECLARATIONS, World
 
-from conftest import DECLARATIONS, World
 from lmsplugins.host import Host
 from lmsplugins.jobs import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 
