@@ -279,7 +279,9 @@ def main() -> int:
             f"({big['rss_peak'] - small['rss_peak']:+.0f} MB for {args.customers // args.small}x the customers)"
         )
     finally:
-        if not args.keep:
+        if args.keep:
+            print(f"kept database {name} (settings {ini})")
+        else:
             dbs.drop_pg_database(name)
     return 0
 

@@ -59,24 +59,19 @@ def universal_api() -> Any:
     method = served[name][1]
     args: dict[str, str] = dict(request.args.items())
     args["_address"] = client_address()
-    result = _run(host.engine, name in api.WRITE_NAMES, method, settings, args)
-    if isinstance(result, str):
-        raise Denied(400, result)
-    return result
+    return _run(host.engine, name in api.WRITE_NAMES, method, settings, args)
 
 
-def _run(engine: Engine, write: bool, method: api.Method, settings: Any, args: dict[str, str]) -> Response | str:
-    """The whole document, or the message of a refusal. A write runs in one transaction that a refusal
-    rolls back; a read in one snapshot. The refusal is returned, not raised, so the connection's block
-    ends cleanly and :class:`Denied` is raised outside it."""
+def _run(engine: Engine, write: bool, method: api.Method, settings: Any, args: dict[str, str]) -> Response:
+    """The whole document. A write runs in one transaction, which a refusal rolls back as
+    :class:`Denied` leaves the block; a read runs in one snapshot."""
     if not write and engine.dialect.name != "sqlite":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.begin() if write else engine.connect() as conn:
         try:
             answer = method(api.Context(conn, settings, args, api.now()))
         except api.ApiError as exc:
-            conn.rollback()
-            return str(exc)
+            raise Denied(400, str(exc)) from None
         response = json_document(answer.chunks, answer.rows)
         if not write:
             conn.rollback()

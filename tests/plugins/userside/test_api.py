@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from reference import fast_and_reference
 from sqlalchemy import event
 from userside_data import Dataset, build, ip
 from usm_consumer import UsmConsumer
@@ -138,6 +139,10 @@ def test_usm_billing_imports_every_kind_of_customer(rich: tuple[Host, Dataset]):
         "traffic": -1,
         "service_type": 0,
     }
+
+    # what the API sent is the reference mapping's encoding, on every engine
+    fast, reference = fast_and_reference(host)
+    assert fast == reference and json.loads(fast) == users
 
     # the same answer twice: ids are stable
     again = UsmConsumer(BASE, _fetch(app)).run()
