@@ -10,6 +10,8 @@ balance and a traffic counter per node for this month.
 Measured at each size, on a fresh gunicorn (one sync worker, so its peak RSS is the request's):
 
 - time to the last byte of ``get_user_list`` (client side, whole body read);
+- the CPU seconds of the worker and of the PostgreSQL backends of the bench database (the
+  machine may be shared, so wall time alone says little);
 - the worker's peak RSS (``VmHWM`` in ``/proc``), which must stay flat between the two sizes;
 - baseline, in the same run: one query set per customer (the same gateway asked for one customer at a
   time, nine queries each, as a naive exporter would) timed on ``--sample`` customers and scaled to the
@@ -190,7 +192,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(ini: Path, customers: int) -> dict[str, float]:
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving *database*, found by its process title
+    (``postgres: [cluster:] user database address state``)."""
+    title = f" postgres {database} ".encode()
+    result = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                if cmdline.startswith(b"postgres:") and title in cmdline:
+                    result[int(entry.name)] = cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return result
+
+
+def measure(ini: Path, database: str, customers: int) -> dict[str, float]:
     port = free_port()
     proc = start_server(ini, port)
     try:
@@ -199,11 +217,13 @@ def measure(ini: Path, customers: int) -> dict[str, float]:
         pid = worker_pid(proc.pid)
         rss_before = peak_rss_mb(pid)
         cpu_before = cpu_seconds(pid)
+        pg_before = backend_cpu(database)
         started = time.perf_counter()
         response = requests.get(url, timeout=300, stream=True)
         size = sum(len(chunk) for chunk in response.iter_content(1 << 16))
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(pid) - cpu_before
+        pg_cpu = sum(t - pg_before.get(p, 0.0) for p, t in backend_cpu(database).items())
         if response.status_code != 200:
             raise SystemExit(f"get_user_list answered {response.status_code}")
         response = requests.get(url, timeout=300)
@@ -213,6 +233,7 @@ def measure(ini: Path, customers: int) -> dict[str, float]:
         return {
             "seconds": elapsed,
             "cpu": cpu,
+            "pg_cpu": pg_cpu,
             "mb": size / 1e6,
             "rss_before": rss_before,
             "rss_peak": peak_rss_mb(pid),
@@ -256,13 +277,14 @@ def main() -> int:
     try:
         results = {}
         add_customers(ini, 1, args.small)
-        results[args.small] = measure(ini, args.small)
+        results[args.small] = measure(ini, name, args.small)
         add_customers(ini, args.small + 1, args.customers)
-        results[args.customers] = measure(ini, args.customers)
+        results[args.customers] = measure(ini, name, args.customers)
         base = baseline(ini, args.customers, args.sample)
         for n, r in results.items():
             print(
-                f"get_user_list {n:>7} customers: last byte {r['seconds']:.2f} s (worker CPU {r['cpu']:.2f} s), "
+                f"get_user_list {n:>7} customers: last byte {r['seconds']:.2f} s (worker CPU {r['cpu']:.2f} s, "
+                f"PostgreSQL CPU {r['pg_cpu']:.2f} s), "
                 f"{r['mb']:.1f} MB, "
                 f"worker peak RSS {r['rss_peak']:.0f} MB (after start {r['rss_before']:.0f} MB)"
             )
