@@ -123,6 +123,9 @@ _PL: dict[str, str] = {
     "Server error": "Błąd serwera",
     "Something went wrong; the details are in the server log.": "Wystąpił błąd; szczegóły są w logu serwera.",
     "This panel failed": "Ten panel zgłosił błąd",
+    "This plugin's tables are not installed yet: run 'lmsplugins db upgrade'.": (
+        "Tabele tej wtyczki nie są jeszcze zainstalowane: uruchom 'lmsplugins db upgrade'."
+    ),
     "Language": "Język",
     "Logged in as": "Zalogowany jako",
     "Deleted customer": "Klient usunięty",
@@ -171,6 +174,22 @@ _PL: dict[str, str] = {
     "Key signing web sessions": "Klucz podpisujący sesje WWW",
     "Addresses and networks allowed to read /metrics (Prometheus)": (
         "Adresy i sieci, które mogą czytać /metrics (Prometheus)"
+    ),
+    # a setting's value refused (lmsplugins.plugin.Setting.parse, lmsplugins.config), shown on the settings page
+    "setting {key} = {value} is not a valid {type}": (
+        "ustawienie {key} = {value} nie jest poprawną wartością typu {type}"
+    ),
+    "setting {key} = {value} must be one of: {choices}": (
+        "ustawienie {key} = {value} musi mieć jedną z wartości: {choices}"
+    ),
+    "setting {key} = {value} is not a number": "ustawienie {key} = {value} nie jest liczbą",
+    "setting {key} = {value} is not a whole number": "ustawienie {key} = {value} nie jest liczbą całkowitą",
+    "{title}: required setting {where} is not set; add it to lms.ini (section [{section}]) or to uiconfig": (
+        "{title}: wymagane ustawienie {where} nie jest ustawione; dodaj je do lms.ini (sekcja [{section}]) "
+        "lub do uiconfig"
+    ),
+    "provider URL {url} is not an http:// or https:// address; correct its setting": (
+        "adres dostawcy {url} nie jest adresem http:// ani https://; popraw jego ustawienie"
     ),
     # connection tests (lmsplugins.conntest and the plugins' connection_test steps)
     "{plugin} has no connection test": "{plugin} nie ma testu połączenia",

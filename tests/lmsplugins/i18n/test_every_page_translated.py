@@ -209,6 +209,20 @@ def test_job_runs_and_connection_tests_read_in_polish(demo, monkeypatch):
     assert not watcher.missing, watcher.report()
 
 
+def test_a_refused_setting_is_explained_in_polish(demo, monkeypatch):
+    app, host = demo
+    watcher = Untranslated()
+    monkeypatch.setattr(context, "translate", watcher)
+    client = log_in(app, language="pl")
+    token = csrf_token(client, "/admin/settings")
+    response = client.post("/admin/settings", data={"csrf_token": token, "s:lmsplugins.proxy_hops": "dwa"})
+    page = response.get_data(as_text=True)
+    assert "ustawienie lmsplugins.proxy_hops = &#39;dwa&#39; nie jest poprawną wartością typu int" in page
+    assert "Nic nie zapisano: popraw zaznaczone pola." in page
+    assert host.config().get("lmsplugins.proxy_hops") is None
+    assert not watcher.missing, watcher.report()
+
+
 def test_the_watch_notices_a_text_without_polish(demo, monkeypatch):
     """The check above can fail: a job message no catalogue knows is reported, a known one is not."""
     app, host = demo
