@@ -11,12 +11,15 @@ messages from HTTP clients routinely quote URLs and payloads.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from flask import Flask
 from markupsafe import Markup
+from sqlalchemy import select
 
 from lmsplugins.host import Host
+from lmsplugins.lms.tables import dbinfo
 from lmsplugins.secrets import mask_text, secret_values
 from lmsplugins.web.auth import User
 from lmsplugins.web.context import MenuItem, PanelSlot, WebFailure, WebState
@@ -65,14 +68,45 @@ class RenderedPanel:
     title: str
     html: Markup | None
     error: str | None
+    notice: str | None = None
+
+
+NOT_INSTALLED = "This plugin's tables are not installed yet: run 'lmsplugins db upgrade'."
+INSTALLED_CHECK_SECONDS = 30.0
+"""How long the list of installed plugin schemas is trusted before ``dbinfo`` is read again."""
+
+
+def installed_versions(web: WebState) -> dict[str, str]:
+    """``dbinfo``'s ``dbversion_*`` rows, re-read at most every :data:`INSTALLED_CHECK_SECONDS`.
+
+    A plugin enabled in the settings but whose migration has not run yet has no row: its panel would
+    only fail on a missing table, so the card says what to do instead."""
+    now = time.monotonic()
+    cached = web.user_cache.get(_INSTALLED_KEY)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    with web.host.engine.connect() as conn:
+        rows = conn.execute(select(dbinfo.c.keytype, dbinfo.c.keyvalue).where(dbinfo.c.keytype.like("dbversion_%")))
+        versions = {key: value for key, value in rows}
+    web.user_cache[_INSTALLED_KEY] = (now + INSTALLED_CHECK_SECONDS, versions)
+    return versions
+
+
+_INSTALLED_KEY = ("lmsplugins", "installed_versions")
 
 
 def render_panels(web: WebState, customer_id: int, user: User) -> list[RenderedPanel]:
     out: list[RenderedPanel] = []
+    installed: dict[str, str] | None = None
     for slot in web.panels:
         panel = slot.panel
         if not user_allowed(user, panel.permission):
             continue
+        if slot.plugin.db_version:
+            installed = installed_versions(web) if installed is None else installed
+            if slot.plugin.dbinfo_key not in installed:
+                out.append(RenderedPanel(panel.id, panel.title, None, None, NOT_INSTALLED))
+                continue
         try:
             html = Markup(panel.render(web.host, customer_id))
             out.append(RenderedPanel(panel.id, panel.title, html, None))

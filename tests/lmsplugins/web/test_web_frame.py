@@ -363,3 +363,38 @@ def test_secret_key_generated_once_and_shared(make_app):
 def test_no_secret_in_pages(logged_in, web_host, app):
     page = logged_in.get("/admin/settings").get_data(as_text=True)
     assert app.secret_key not in page
+
+
+def test_panel_of_a_plugin_whose_tables_are_not_installed_says_what_to_do(make_app, web_host):
+    rendered: list[int] = []
+
+    def render(_host, customer_id):
+        rendered.append(customer_id)
+        return "<p>from the plugin's table</p>"
+
+    plugin = Plugin(
+        name="uninstalled",
+        title="Uninstalled",
+        lms_class="LMSUninstalledPlugin",
+        version="0.1",
+        db_version="2026120100",
+        panels=[Panel("pending", "Pending panel", render)],
+    )
+    web_host.registry.found.append(plugin)
+    web_host.registry.enabled.append(plugin)
+    app = make_app()
+    client = app.test_client()
+    login(client)
+    page = client.get("/customers/3").get_data(as_text=True)
+    assert 'id="panel-pending"' in page and "lmsplugins db upgrade" in page
+    assert rendered == [] and "Ten panel zgłosił błąd" not in page
+    assert 'id="panel-example-notes"' in page
+
+    from lmsplugins.lms.settings import set_dbinfo
+    from lmsplugins.web import slots
+
+    with web_host.engine.begin() as conn:
+        set_dbinfo(conn, plugin.dbinfo_key, "2026120100")
+    app.extensions["lmsplugins"].user_cache.pop(slots._INSTALLED_KEY, None)
+    page = client.get("/customers/3").get_data(as_text=True)
+    assert rendered == [3] and "from the plugin's table" in page
