@@ -135,7 +135,7 @@ def test_settings_bool_written_as_lms_does(logged_in, web_host):
 def test_invalid_value_saves_nothing(logged_in, web_host):
     response = _save(logged_in, s__example_DOT_batch_size="many", s__example_DOT_api_url="http://changed")
     assert response.status_code == 422
-    assert "not a valid int" in response.get_data(as_text=True)
+    assert "nie jest poprawną wartością typu int" in response.get_data(as_text=True)  # Polish: the default
     assert _rows(web_host, "example.batch_size") == [] and _rows(web_host, "example.api_url") == []
 
 
