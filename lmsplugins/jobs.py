@@ -228,12 +228,27 @@ class Job:
             bar.close()
 
 
+ABANDONED = "the run ended without recording its result (killed, or the machine stopped)"
+
+
+def _close_abandoned_runs(conn: Connection, name: str) -> None:
+    """Runs of *name* still marked running while we hold the job's lock can no longer be running: their
+    process was killed or its machine stopped. Mark them failed, so the job list, ``jobs check`` and
+    ``/metrics`` stop showing them as in progress."""
+    conn.execute(
+        job_runs.update()
+        .where(job_runs.c.job == name, job_runs.c.status == "running")
+        .values(status="failed", finished=int(time.time()), message=ABANDONED)
+    )
+
+
 def _record_start(host: Host, name: str, test: bool, argv: Sequence[str]) -> int:
     with host.engine.begin() as conn:
         if not inspect(conn).has_table(job_runs.name):
             raise SchemaError(
                 f"table {job_runs.name} is missing; run 'lmsplugins db upgrade' once to install the host tables"
             )
+        _close_abandoned_runs(conn, name)
         result = conn.execute(
             job_runs.insert().values(
                 job=name,

@@ -144,3 +144,24 @@ def test_auto_update_installs_pending_schema_before_the_job(tmp_path):
     host = Host(ini)
     assert run_job(host, "t.job", _body(), output=_out()) == EXIT_OK
     assert _count(host) == 3
+
+
+def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next_run(lms_host):
+    from lmsplugins.jobs import ABANDONED
+    from lmsplugins.store import job_runs
+
+    with lms_host.engine.begin() as conn:
+        for job in ("t.killed", "t.other"):
+            conn.execute(
+                job_runs.insert().values(
+                    job=job, status="running", test=0, started=1, counters="{}", message="", argv="", host="h", pid=1
+                )
+            )
+    assert run_job(lms_host, "t.killed", _body(1), output=_out()) == EXIT_OK
+    with lms_host.engine.connect() as conn:
+        rows = conn.execute(select(job_runs.c.job, job_runs.c.status, job_runs.c.message).order_by(job_runs.c.id)).all()
+    assert [tuple(r) for r in rows] == [
+        ("t.killed", "failed", ABANDONED),
+        ("t.other", "running", ""),
+        ("t.killed", "done", rows[2].message),
+    ]
