@@ -97,6 +97,18 @@ def test_diagnostics_poll_now_failures_and_problems_page(browser, env):
     assert sim.calls.get("diag_device") == 2
     assert [s.inner_text() for s in panel.locator(".wc-source").all()] == ["odpytane z urządzenia"] * 2
 
+    # inside LMS's card (the bridge frames the panels page): "poll now" stays in the frame
+    lms_card = f"{url}/lms-card-{kowalski}"
+    frame_html = f'<!doctype html><h1>LMS</h1><iframe src="/embed/customers/{kowalski}/panels"></iframe>'
+    page.route(lms_card, lambda route: route.fulfill(status=200, content_type="text/html", body=frame_html))
+    page.goto(lms_card)
+    frame = page.frames[1]
+    with frame.expect_navigation():
+        frame.click("#wildcore-poll")
+    assert sim.calls.get("diag_device") == 4
+    assert page.url == lms_card and frame.url == f"{url}/embed/customers/{kowalski}/panels"
+    assert frame.locator(".wc-source").first.inner_text() == "odpytane z urządzenia"
+
     # Wildcore failing: the card renders, each target shows Wildcore's error line, nothing is recorded
     for customer, fault, line in (("nowak", "status_5xx", "HTTP 502"), ("firma", "html", "text/html")):
         setattr(sim.faults, fault, 50)
