@@ -26,6 +26,7 @@ import importlib
 import re
 import string
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 LANGUAGES = ("pl", "en")
 DEFAULT_LANGUAGE = "pl"
@@ -204,7 +205,7 @@ _PL: dict[str, str] = {
 }
 
 _CATALOGUE: dict[str, dict[str, str]] = {"pl": _PL, "en": {}}
-_PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+_PATTERNS: dict[str, list[_Pattern]] = {}
 """Per language, the compiled patterns of the catalogue's keys with fields (rebuilt after any change)."""
 
 PART_SEPARATOR = "; "
@@ -225,9 +226,27 @@ def add_messages(language: str, messages: Mapping[str, str]) -> None:
     _PATTERNS.pop(language, None)
 
 
-def _compile(key: str) -> re.Pattern[str] | None:
+@dataclass(frozen=True)
+class _Pattern:
+    """A catalogue key with fields, compiled; *prefix*, *suffix* and *needle* (its longest fixed piece)
+    reject most texts with a string test before the regex runs."""
+
+    regex: re.Pattern[str]
+    text: str
+    prefix: str
+    suffix: str
+    needle: str
+
+    def match(self, message: str) -> re.Match[str] | None:
+        if not (message.startswith(self.prefix) and message.endswith(self.suffix) and self.needle in message):
+            return None
+        return self.regex.fullmatch(message)
+
+
+def _compile(key: str, text: str) -> _Pattern | None:
     """``"{n} row(s) {what}"`` -> a regex with a named group per field; None: no fields, or not a pattern."""
     pieces: list[str] = []
+    literals: list[str] = []
     seen: set[str] = set()
     try:
         parsed = list(string.Formatter().parse(key))
@@ -235,6 +254,7 @@ def _compile(key: str) -> re.Pattern[str] | None:
         return None
     for literal, field_name, spec, conversion in parsed:
         pieces.append(re.escape(literal))
+        literals.append(literal)
         if field_name is None:
             continue
         if spec or conversion or not _FIELD_NAME.fullmatch(field_name):
@@ -246,18 +266,16 @@ def _compile(key: str) -> re.Pattern[str] | None:
             pieces.append(f"(?P<{field_name}>{'.+?' if _spans_parts(field_name) else _ONE_PART})")
     if not seen:
         return None
-    return re.compile("".join(pieces), re.DOTALL)
+    suffix = literals[-1] if parsed[-1][1] is None else ""
+    return _Pattern(re.compile("".join(pieces), re.DOTALL), text, literals[0], suffix, max(literals, key=len))
 
 
-def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
+def _patterns(language: str) -> list[_Pattern]:
     compiled = _PATTERNS.get(language)
     if compiled is None:
-        found = []
-        for key, text in _CATALOGUE.get(language, {}).items():
-            if "{" in key and (regex := _compile(key)) is not None:
-                found.append((len(key), regex, text))
-        found.sort(key=lambda item: -item[0])  # the most specific pattern first
-        compiled = _PATTERNS[language] = [(regex, text) for _, regex, text in found]
+        found = [p for key, text in _CATALOGUE.get(language, {}).items() if "{" in key and (p := _compile(key, text))]
+        found.sort(key=lambda p: -len(p.regex.pattern))  # the most specific pattern first
+        compiled = _PATTERNS[language] = found
     return compiled
 
 
@@ -271,12 +289,12 @@ def _lookup_one(message: str, language: str) -> str | None:
     exact = catalogue.get(message)
     if exact is not None:
         return exact
-    for regex, text in _patterns(language):
-        match = regex.fullmatch(message)
+    for pattern in _patterns(language):
+        match = pattern.match(message)
         if match is not None:
             values = {name: catalogue.get(value, value) for name, value in match.groupdict().items()}
             try:
-                return text.format(**values)
+                return pattern.text.format(**values)
             except (KeyError, IndexError, ValueError):
                 return None
     return None
