@@ -73,7 +73,7 @@ def jobs_group(ctx: click.Context, limit: int, job_name: str | None, status: str
 
 @jobs_group.command("show")
 @config_option
-@click.argument("run_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("run_id", type=click.IntRange(1, 2**31 - 1))
 def show_cmd(run_id: int) -> None:
     """One run in full: command line (secrets masked), times, exit code, counters and what it printed."""
     from lmsplugins.jobs import run_detail

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -213,7 +213,20 @@ def _sso_user(ip: str) -> auth.User | None:
     return _cached(("sid", sid, agent, ip), load)
 
 
+def _has_nul() -> bool:
+    """A NUL byte anywhere in the path, query or form: no LMS value holds one, and PostgreSQL refuses
+    it in any text parameter (a 500 otherwise), so such a request is a bad request."""
+    if "\x00" in request.path:
+        return True
+    fields = [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields.append(request.form)
+    return any("\x00" in key or "\x00" in value for data in fields for key, value in data.items(multi=True))
+
+
 def _before_request() -> Any:
+    if _has_nul():
+        abort(400)
     g.lang = i18n.best_language(session.get("lang"), request.headers.get("Accept-Language"))
     if request.endpoint == "static" or machine.is_public(current_app, request.endpoint):
         return None

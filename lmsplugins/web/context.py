@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from lmsplugins.web.auth import LoginThrottle, User
 
 EXTENSION = "lmsplugins"
-MAX_ID = 2**63 - 1
-"""The largest id any route or helper passes on: the top of a signed 64-bit column in every dialect."""
+MAX_ID = 2**31 - 1
+"""The largest id any route or helper passes on: LMS's ids are 32-bit (``serial``, ``int(11)``), and
+PostgreSQL refuses a larger bound value for such a column ("integer out of range") instead of finding
+no row."""
 MAX_PAGE = 1_000_000
 
 

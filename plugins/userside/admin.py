@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from lmsplugins.errors import ConfigError
-from lmsplugins.web.context import add_breadcrumb, current_host, gettext, read_engine, require_permission
+from lmsplugins.web.context import add_breadcrumb, current_host, gettext, require_permission
 from lmsplugins.web.i18n import add_messages
 from lmsplugins.web.machine import recent_requests
 
@@ -61,7 +61,9 @@ def _local_time(epoch: int) -> str:
 def _preview(customer_id: str) -> tuple[str | None, str | None]:
     try:
         settings = current_host().plugin_settings(plugin)
-        with read_engine().connect() as conn:
+        # Not the autocommit reader: the customer query streams through a server-side cursor,
+        # which PostgreSQL opens only inside a transaction.
+        with current_host().engine.connect() as conn:
             ctx = api.Context(conn, settings, {"customer_id": customer_id}, api.now())
             cid = api.customer_id_arg(ctx.args)
             elements = list(api.user_elements(ctx, cid))

@@ -12,7 +12,8 @@ so a plugin added later is fuzzed without touching this file. For each rule and 
 
 Any 500 is collected with the exception the frame logged; the test fails listing them all. Provider
 addresses point at a closed loopback port and the retry budget is one second, so a view that calls
-a provider fails fast instead of reaching the Internet. One SQLite database serves the module.
+a provider fails fast instead of reaching the Internet. One SQLite database serves the module; a
+PostgreSQL pass (marked ``postgres``, full access and anonymous) catches what only that server refuses.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
 
+from lmsplugins.demo import seed
 from lmsplugins.host import Host
+from lmsplugins.lms.tables import countries
 from lmsplugins.testing import databases as dbs
 from lmsplugins.testing.web import add_user
 from lmsplugins.web import create_app
@@ -64,10 +67,10 @@ HOSTILE = (
     "x" * 3000,
     "-0.5",
 )
-SHORT = ("99999999999999999999999999999", "²\x00")
+SHORT = ("99999999999999999999999999999", "²\x00", "2147483648")
 PATH_NUMBERS = ("0", "2147483648", "9223372036854775808", "99999999999999999999999999999", "١٢٣", "𝟗")
 PATH_TEXT = ("%00", "x%00y", "١٢٣", "2024-02-30", "-1", "99999999999999999999999999999", "x" * 300, "%C0%AF")
-SHORT_PATH_NUMBERS = ("9223372036854775808",)
+SHORT_PATH_NUMBERS = ("2147483648",)
 SHORT_PATH_TEXT = ("x%00%C2%B2",)
 SKIPPED_ENDPOINTS = frozenset({"static", "core.logout"})
 """Static files are not views; logout would end the fuzzing user's session (it reads no input)."""
@@ -161,9 +164,7 @@ def _provider_urls_to_a_closed_port(host: Host) -> None:
     host.set_uiconfig("lmsplugins.http_retry_budget", "1")
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Host, dict[str, str]]]:
-    host = dbs.sqlite_host(tmp_path_factory.mktemp("fuzz"), seeded=True)
+def _fuzz_app(host: Host) -> tuple[Flask, Host, dict[str, str]]:
     host = enable_every_plugin(host)
     _provider_urls_to_a_closed_port(host)
     app = create_app(host, SLEEP=lambda s: None, USER_CACHE_SECONDS=0, TESTING=True)
@@ -175,8 +176,31 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     for i, permission in enumerate(sorted(web.permissions)):
         logins[permission] = f"fz_p{i}"
         add_user(host, f"fz_p{i}", PASSWORD, rights=permission)
+    return app, host, logins
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Host, dict[str, str]]]:
+    app, host, logins = _fuzz_app(dbs.sqlite_host(tmp_path_factory.mktemp("fuzz"), seeded=True))
     yield app, host, logins
     host.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_fuzz_app(
+    tmp_path_factory: pytest.TempPathFactory, pg_template: str
+) -> Iterator[tuple[Flask, Host, dict[str, str]]]:
+    """The same on the real PostgreSQL schema, which refuses what SQLite stores: NUL bytes in text,
+    integers beyond a column's type (SQLAlchemy binds ``$1::INTEGER``)."""
+    name = dbs.create_pg_database(pg_template)
+    host = Host(dbs.write_ini(tmp_path_factory.mktemp("fuzz_pg"), "postgres", name))
+    with host.engine.begin() as conn:
+        conn.execute(countries.delete().where(countries.c.name == "Poland"))  # the real schema ships the list
+        seed(conn)
+    app, host, logins = _fuzz_app(host)
+    yield app, host, logins
+    host.dispose()
+    dbs.drop_pg_database_later(name)
 
 
 def _client(app: Flask, login_name: str | None) -> tuple[FlaskClient, str]:
@@ -245,6 +269,26 @@ def _walk(client: FlaskClient, token: str, targets: list[Target], values: tuple[
                 shown = path if value is None else f"{path} with fields = {value[:30]!r}"
                 found.append(f"[{level}] {target.method} {shown} -> {response.status_code} ({errors.last})")
     return sent
+
+
+@pytest.mark.postgres
+def test_no_route_answers_500_on_postgresql(pg_fuzz_app):
+    """Full access only (the other levels reach no query the SQLite pass does not): PostgreSQL's own refusals."""
+    app, _host, logins = pg_fuzz_app
+    targets = _targets(app)
+    errors = _Errors()
+    logger = logging.getLogger("lmsplugins.web")
+    logger.addHandler(errors)
+    found: list[str] = []
+    try:
+        client, token = _client(app, logins["full_access"])
+        _discover(client, token, targets)
+        sent = _walk(client, token, targets, HOSTILE, errors, "full_access", found)
+        anonymous, anon_token = _client(app, None)
+        sent += _walk(anonymous, anon_token, targets, SHORT, errors, "anonymous", found)
+    finally:
+        logger.removeHandler(errors)
+    assert not found, f"{len(found)} of {sent} requests answered 5xx:\n" + "\n".join(sorted(set(found))[:80])
 
 
 def test_no_route_answers_500_to_hostile_input(fuzz_app):
