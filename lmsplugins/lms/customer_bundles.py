@@ -10,15 +10,23 @@ memory is one chunk, and no server-side cursor stays open while other queries ru
 cannot interleave them). ``customerbalances`` has no index in LMS, so the balance is its own query
 rather than a join that PostgreSQL would answer by hashing the whole table for every chunk.
 
+On PostgreSQL, inside a REPEATABLE READ transaction, the chunks are read one ahead by a thread on a
+second connection that imports the transaction's snapshot (``pg_export_snapshot``), so the server
+answers the next chunk while the caller maps and encodes this one; the export still sees one state of
+the database. MariaDB and SQLite read in line (no snapshot to share).
+
 Deleted customers are never read. Rows of deleted customers inside an id range are dropped.
 """
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import groupby
@@ -225,6 +233,79 @@ def _queries(lo: int, hi: int, address_types: Sequence[int], now: int, month_sta
     }
 
 
+def _read_chunk(conn: Connection, after: int, plan: _Plan) -> tuple[list[Any], dict[str, dict[int, list[Any]]]]:
+    chunk = _rows(conn, _customers_query(after, plan.chunk_size, plan.customer_id))
+    if not chunk:
+        return chunk, {}
+    lo, hi = chunk[0].id, chunk[-1].id
+    queries = _queries(lo, hi, plan.types, plan.now, plan.month_start)
+    return chunk, {name: _grouped(conn, q) for name, q in queries.items()}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    types: list[int]
+    now: int
+    month_start: int
+    chunk_size: int
+    customer_id: int | None
+
+
+def _chunks(conn: Connection, plan: _Plan) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
+    after = 0
+    while True:
+        chunk, related = _read_chunk(conn, after, plan)
+        if not chunk:
+            return
+        yield chunk, related
+        if len(chunk) < plan.chunk_size or plan.customer_id is not None:
+            return
+        after = chunk[-1].id
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+
+
+@contextmanager
+def _snapshot_connection(conn: Connection) -> Iterator[Connection]:
+    """A second connection that sees exactly what *conn* sees (PostgreSQL's exported snapshot)."""
+    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar())
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"unexpected snapshot id {snapshot[:40]!r}")
+    with conn.engine.connect() as other:
+        other.execution_options(isolation_level="REPEATABLE READ")
+        other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        try:
+            yield other
+        finally:
+            other.rollback()
+
+
+def _prefetched_chunks(conn: Connection, plan: _Plan) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
+    """Chunks read one ahead in a thread, on a second connection in the same snapshot: while the
+    caller maps and encodes a chunk, PostgreSQL answers the next one's queries (the driver waits for
+    the server without the GIL). At most two chunks are in memory."""
+    with _snapshot_connection(conn) as other, ThreadPoolExecutor(1, thread_name_prefix="customer-chunks") as pool:
+        future = pool.submit(_read_chunk, other, 0, plan)
+        while True:
+            chunk, related = future.result()
+            if not chunk:
+                return
+            full = len(chunk) == plan.chunk_size
+            if full:
+                future = pool.submit(_read_chunk, other, chunk[-1].id, plan)
+            yield chunk, related
+            if not full:
+                return
+
+
+def _can_prefetch(conn: Connection, customer_id: int | None) -> bool:
+    """Only a whole export on PostgreSQL inside a REPEATABLE READ (or SERIALIZABLE) transaction:
+    there a snapshot can be exported, and a second connection is worth opening."""
+    level = conn.get_execution_options().get("isolation_level")
+    return conn.dialect.name == "postgresql" and customer_id is None and level in ("REPEATABLE READ", "SERIALIZABLE")
+
+
 def iter_customers(
     conn: Connection,
     *,
@@ -234,31 +315,34 @@ def iter_customers(
     chunk_size: int = 5000,
     customer_id: int | None = None,
 ) -> Iterator[CustomerBundle]:
-    """Non-deleted customers in id order (or the one *customer_id*), each with its related rows."""
+    """Non-deleted customers in id order (or the one *customer_id*), each with its related rows.
+
+    On PostgreSQL in a REPEATABLE READ transaction the chunks are read ahead on a second connection
+    that shares the transaction's snapshot (:func:`_prefetched_chunks`); elsewhere in line."""
     types = list(address_types)
     buildings = BuildingIndex.load(conn, types, customer_id)
     traffic = TrafficIndex.load(conn, month_start, customer_id)
-    after = 0
-    while True:
-        chunk = _rows(conn, _customers_query(after, chunk_size, customer_id))
-        if not chunk:
-            return
-        lo, hi = chunk[0].id, chunk[-1].id
-        related = {name: _grouped(conn, q) for name, q in _queries(lo, hi, types, now, month_start).items()}
+    plan = _Plan(types, now, month_start, chunk_size, customer_id)
+    chunks = _prefetched_chunks(conn, plan) if _can_prefetch(conn, customer_id) else _chunks(conn, plan)
+    for chunk, related in chunks:
+        balances, addresses_, contacts = related["balances"], related["addresses"], related["contacts"]
+        nodes_, assignments_, contracts, groups = (
+            related["nodes"],
+            related["assignments"],
+            related["contracts"],
+            related["groups"],
+        )
         for row in chunk:
             cid = row.id
-            balance = related["balances"].get(cid)
+            balance = balances.get(cid)
             yield CustomerBundle(
                 customer=row,
                 balance=balance[0].balance if balance else 0,
-                addresses=[AddressRow(*r, buildings.get(r.address_id)) for r in related["addresses"].get(cid, [])],
-                contacts=related["contacts"].get(cid, []),
-                nodes=related["nodes"].get(cid, []),
-                assignments=related["assignments"].get(cid, []),
-                contracts=related["contracts"].get(cid, []),
-                groups=[r.customergroupid for r in related["groups"].get(cid, [])],
+                addresses=[AddressRow(*r, buildings.get(r.address_id)) for r in addresses_.get(cid, ())],
+                contacts=contacts.get(cid, []),
+                nodes=nodes_.get(cid, []),
+                assignments=assignments_.get(cid, []),
+                contracts=contracts.get(cid, []),
+                groups=[r.customergroupid for r in groups.get(cid, ())],
                 traffic=traffic.get(cid),
             )
-        if len(chunk) < chunk_size or customer_id is not None:
-            return
-        after = hi

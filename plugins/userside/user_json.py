@@ -102,7 +102,7 @@ def _contacts(rows: Any) -> str:
 _HOUSES: dict[tuple[Any, ...], int | None] = {}
 """House id by the address columns it derives from: neighbours share buildings, and a free-text
 address costs three SHA-1 hashes. Emptied when it reaches :data:`_HOUSES_MAX` entries."""
-_HOUSES_MAX = 200_000
+_HOUSES_MAX = 16_384
 
 
 def _house(row: Any) -> int | None:

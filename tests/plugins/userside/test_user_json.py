@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 from reference import fast_and_reference
+from sqlalchemy import func, select
 from userside_data import build
 
+from lmsplugins.host import Host
+from lmsplugins.lms.customer_bundles import iter_customers
+from lmsplugins.lms.tables import customers
 from lmsplugins.testing import databases as dbs
 
 SETTINGS = [
@@ -42,3 +46,23 @@ def test_fast_text_is_the_reference_encoding(tmp_path: Path, settings: dict[str,
         assert one == one_reference and list(json.loads(one)) == [str(ds["private"])]
     finally:
         host.dispose()
+
+
+def test_read_ahead_connection_shares_the_snapshot(pg_host: Host):
+    """On PostgreSQL the chunks are read on a second connection; a customer committed after the
+    export's transaction took its snapshot is seen by neither connection."""
+    ds = build(pg_host)
+    engine = pg_host.engine.execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as conn:
+        conn.execute(select(1)).all()
+        with pg_host.engine.begin() as other:
+            other.execute(customers.insert().values(lastname="PÓŹNY", status=3))
+        seen = [
+            b.customer.id
+            for b in iter_customers(conn, address_types=[3, 2, 1], now=ds.now, month_start=0, chunk_size=2)
+        ]
+        conn.rollback()
+    with pg_host.engine.connect() as conn:
+        everyone = conn.execute(select(func.count()).select_from(customers).where(customers.c.deleted == 0)).scalar()
+    assert len(seen) == 7 and everyone == 8
+    assert seen == sorted(seen) and str(ds["deleted"]) not in map(str, seen)
