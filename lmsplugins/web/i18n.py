@@ -108,7 +108,7 @@ _PL: dict[str, str] = {
     "Clear": "Wyczyść",
     "Job": "Zadanie",
     "Started": "Start",
-    "Duration": "Czas",
+    "Duration": "Czas trwania",
     "Counters": "Liczniki",
     "Message": "Komunikat",
     "all": "wszystkie",
@@ -204,7 +204,8 @@ _PL: dict[str, str] = {
     ),
 }
 
-_CATALOGUE: dict[str, dict[str, str]] = {"pl": _PL, "en": {}}
+_CATALOGUE: dict[str, dict[str, str]] = {"pl": dict(_PL), "en": {}}
+"""The live catalogue: the host's own texts (``_PL``, kept apart) and what plugins added."""
 _PATTERNS: dict[str, list[_Pattern]] = {}
 """Per language, the compiled patterns of the catalogue's keys with fields (rebuilt after any change)."""
 

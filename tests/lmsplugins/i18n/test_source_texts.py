@@ -106,3 +106,35 @@ def test_the_reader_finds_calls_in_python_and_templates(tmp_path):
     template.write_text("{{ _('One') }} {{ _(\"Two\", n=2) }} {{ _(run.status) }}", encoding="utf-8")
     assert _python_texts(module) == {"Saved {n}.", "Plain"}
     assert _template_texts(template) == {"One", "Two"}
+
+
+KNOWN_CONFLICTS = frozenset({"Link"})
+"""Keys that mean different things in two plugins (Hiperus C5: "Link" the action, Powiąż; Wildcore: "Link"
+the state of a port, Łącze). Whichever plugin loads last decides both; one of them needs its own key."""
+
+
+def polish_sources() -> dict[str, dict[str, str]]:
+    """Each module's own Polish dict: the host's, its status pages', and every plugin module's ``PL``."""
+    _load_catalogue()
+    from lmsplugins.web import status_messages
+
+    found = {"lmsplugins.web.i18n": i18n._PL, "lmsplugins.web.status_messages": status_messages.PL}
+    for info in pkgutil.walk_packages(plugins.__path__, "plugins."):
+        module = importlib.import_module(info.name) if ".tests" not in info.name else None
+        if module is not None and isinstance(getattr(module, "PL", None), dict):
+            found[info.name] = module.PL
+    return found
+
+
+def test_one_english_text_has_one_polish_text_across_the_host_and_plugins():
+    """The catalogue is shared: a key two modules translate differently reads as the last one loaded."""
+    sources = polish_sources()
+    assert len(sources) > 5
+    by_key: dict[str, dict[str, str]] = {}
+    for where, messages in sources.items():
+        for key, text in messages.items():
+            by_key.setdefault(key, {})[where] = text
+    conflicts = sorted(
+        f"{key!r}: {by}" for key, by in by_key.items() if len(set(by.values())) > 1 and key not in KNOWN_CONFLICTS
+    )
+    assert not conflicts, "translated differently:\n" + "\n".join(conflicts)
