@@ -22,6 +22,7 @@ and plugins bring their texts as plain dicts that need no compile step.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import string
@@ -225,6 +226,7 @@ def add_messages(language: str, messages: Mapping[str, str]) -> None:
     """Add translations (English text -> *language* text), e.g. from a plugin's module."""
     _CATALOGUE.setdefault(language, {}).update(messages)
     _PATTERNS.pop(language, None)
+    lookup.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -312,12 +314,14 @@ def _starts_message(parts: list[str], start: int, language: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def lookup(message: str, language: str) -> str | None:
     """*message* in *language*, or None when the catalogue cannot translate all of it.
 
     A text joined with "; " is read part by part: the shortest run of parts that translates is one
     message, and it takes in the parts after it (more samples of its ``examples`` field) until a part
     begins another message. So "450 records …, e.g. a; b; 2 other things" is two messages.
+    Answers are cached (a job list shows the same messages on every view), cleared by :func:`add_messages`.
     """
     exact = _CATALOGUE.get(language, {}).get(message)
     if exact is not None:

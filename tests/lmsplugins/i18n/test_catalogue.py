@@ -12,6 +12,7 @@ def catalogue(monkeypatch):
     """A private copy of the catalogue, so these entries never leak into other tests."""
     monkeypatch.setattr(i18n, "_CATALOGUE", {"pl": dict(i18n._PL), "en": {}})
     monkeypatch.setattr(i18n, "_PATTERNS", {})
+    i18n.lookup.cache_clear()
     i18n.add_messages("pl", {
         "{count} record(s) skipped, e.g. {examples}": "pominięto rekordy: {count}, np. {examples}",
         "account {account} is not linked; not invoiced: {total} zł": "konto {account} nie jest powiązane; "
@@ -20,6 +21,8 @@ def catalogue(monkeypatch):
         "state: {state}": "stan: {state}",
         "done": "zakończone",
     })  # fmt: skip
+    yield
+    i18n.lookup.cache_clear()
 
 
 def test_exact_texts_and_english_fallback():
@@ -55,6 +58,12 @@ def test_examples_hold_their_own_separators_until_the_next_message():
 def test_one_untranslated_part_makes_the_whole_text_untranslated():
     assert i18n.lookup("state: done; something new", "pl") is None
     assert i18n.translate("state: done; something new", "pl") == "state: done; something new"
+
+
+def test_a_text_added_later_is_found_after_a_miss():
+    assert i18n.lookup("brand new", "pl") is None
+    i18n.add_messages("pl", {"brand new": "nowiutkie"})
+    assert i18n.lookup("brand new", "pl") == "nowiutkie"
 
 
 def test_plugin_messages_modules_are_added_enabled_or_not():
