@@ -43,6 +43,7 @@ from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 
+from benchlib import free_port
 from needs import require
 from sqlalchemy import text
 
@@ -54,12 +55,6 @@ CUSTOMERS = 50
 DAY0 = date(2024, 1, 1)
 DAYS = 10
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def per_day(n: int) -> int:
@@ -272,7 +267,7 @@ def main() -> None:
     database = dbs.create_pg_database(template, prefix="lmsplugins_hvbench")
     state_dir = tempfile.mkdtemp(prefix="hvbench-")
     rows_file = str(Path(state_dir) / "mapped-rows.pickle")
-    port = _free_port()
+    port = free_port()
     sim = subprocess.Popen(
         [
             sys.executable,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,25 +22,20 @@ from urllib.request import urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import free_port
 from click.testing import CliRunner
 from sqlalchemy import text
 
 from lmsplugins.cli import main
 from lmsplugins.db import bulk_insert
+from lmsplugins.host import Host
 from lmsplugins.lms import tables as t
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.testing import databases as dbs
 from plugins.metroport_mms.client import MemoryTokenStore, MMSClient
 from plugins.metroport_mms.mapping import format_nip
 from plugins.metroport_mms.simdata import Dataset
 
 LOGIN, PASSWORD = "bench", "bench-pass"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_simulator(users: int, stbs: int) -> tuple[subprocess.Popen, str]:
@@ -54,6 +48,15 @@ def start_simulator(users: int, stbs: int) -> tuple[subprocess.Popen, str]:
     assert proc.stdout is not None
     proc.stdout.readline()
     return proc, f"http://127.0.0.1:{port}"
+
+
+def mms_host(url: str) -> Host:
+    """The embedded SQLite LMS with the plugin's tables, set to talk to the simulator at *url*."""
+    host = dbs.sqlite_host(Path(tempfile.mkdtemp(prefix="mms-bench-")))
+    dbs.install(host, "metroport_mms")
+    for key, value in {"serwer_url": url, "api_login": LOGIN, "api_pass": PASSWORD}.items():
+        host.set_uiconfig(f"metroport.{key}", value)
+    return host
 
 
 def stats(url: str) -> dict:
@@ -69,13 +72,7 @@ def main_() -> None:
     n = args.customers
     proc, url = start_simulator(n, 0)
     try:
-        folder = Path(tempfile.mkdtemp(prefix="mms-bench-"))
-        host = dbs.sqlite_host(folder)
-        upgrade(host.engine, HOST_SOURCE)
-        plugin = host.plugin("metroport_mms")
-        upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
-        for key, value in {"serwer_url": url, "api_login": LOGIN, "api_pass": PASSWORD}.items():
-            host.set_uiconfig(f"metroport.{key}", value)
+        host = mms_host(url)
         users = list(Dataset(1, n, 0, accounts=0).users.values())  # the simulator's data, same seed
         rows = []
         for i, u in enumerate(users):

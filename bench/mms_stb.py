@@ -15,7 +15,6 @@ import argparse
 import json
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,11 +25,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mms_pairing import LOGIN, PASSWORD, start_simulator
+from mms_pairing import LOGIN, PASSWORD, mms_host, start_simulator
 
 from lmsplugins.cli import main
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
-from lmsplugins.testing import databases as dbs
 
 
 def rss_mb() -> float:
@@ -43,13 +40,7 @@ def main_() -> None:
     args = parser.parse_args()
     proc, url = start_simulator(10, args.stbs)
     try:
-        folder = Path(tempfile.mkdtemp(prefix="mms-bench-"))
-        host = dbs.sqlite_host(folder)
-        upgrade(host.engine, HOST_SOURCE)
-        plugin = host.plugin("metroport_mms")
-        upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
-        for key, value in {"serwer_url": url, "api_login": LOGIN, "api_pass": PASSWORD}.items():
-            host.set_uiconfig(f"metroport.{key}", value)
+        host = mms_host(url)
         start_rss = rss_mb()
         timings = []
         for label in ("first run (inserts)", "re-run (updates)"):

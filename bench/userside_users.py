@@ -27,16 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import requests
+from benchlib import cpu_seconds, free_port, peak_rss_mb, pg_database, start_gunicorn, vacuum_analyze, worker_pid
 from needs import require
 from sqlalchemy import text
 
@@ -111,12 +106,7 @@ def _statements(script: str) -> list[str]:
 
 
 def build_database() -> tuple[str, Path]:
-    template = f"lmsplugins_bench_tpl_{os.getpid()}"
-    dbs.create_pg_template(template)
-    name = dbs.create_pg_database(template, prefix="lmsplugins_bench")
-    dbs.drop_pg_database(template)
-    workdir = Path(tempfile.mkdtemp(prefix="userside_users_"))
-    ini = dbs.write_ini(workdir, "postgres", name, extra="[lmsplugins]\nproxy_hops = 0\n")
+    name, ini = pg_database("userside_users_")
     host = Host(ini)
     upgrade(host.engine, HOST_SOURCE)
     with host.engine.begin() as conn:
@@ -133,63 +123,9 @@ def add_customers(ini: Path, lo: int, hi: int) -> None:
     with host.engine.begin() as conn:
         for statement in _statements(CUSTOMERS):
             conn.execute(text(statement.replace(":lo", str(int(lo))).replace(":hi", str(int(hi)))))
-    with host.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    vacuum_analyze(host)
     host.dispose()
     print(f"setup: customers {lo}..{hi} in {time.monotonic() - started:.1f}s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(ini: Path, port: int) -> subprocess.Popen:
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    proc = subprocess.Popen(
-        [
-            gunicorn,
-            "--workers",
-            "1",
-            "--timeout",
-            "300",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            f"lmsplugins.web:create_app(config_path='{ini}')",
-        ]
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.3)
-
-
-def worker_pid(master: int) -> int:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    if len(children) != 1:
-        raise SystemExit(f"expected one gunicorn worker, found {children}")
-    return int(children[0])
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise SystemExit("no VmHWM in /proc")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (``/proc/<pid>/stat`` fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def backend_cpu(database: str) -> dict[int, float]:
@@ -210,7 +146,7 @@ def backend_cpu(database: str) -> dict[int, float]:
 
 def measure(ini: Path, database: str, customers: int) -> dict[str, float]:
     port = free_port()
-    proc = start_server(ini, port)
+    proc = start_gunicorn(ini, port, "--timeout", "300")
     try:
         url = f"http://127.0.0.1:{port}/userside/api?key={KEY}&request=get_user_list"
         requests.get(f"http://127.0.0.1:{port}/userside/api?key={KEY}&request=get_user_state_list", timeout=30)
@@ -272,7 +208,6 @@ def main() -> int:
     require("gunicorn", postgres=True)
     if not 0 < args.small < args.customers or args.sample < 1:
         parser.error("need 0 < --small < --customers and --sample >= 1")
-    require("gunicorn", postgres=True)
     name, ini = build_database()
     try:
         results = {}

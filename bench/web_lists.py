@@ -25,8 +25,6 @@ import json
 import os
 import random
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ import urllib.request
 from pathlib import Path
 
 import requests
+from benchlib import NO_PROXY, free_port, pg_database, start_gunicorn, vacuum_analyze
 from needs import require
 from sqlalchemy import text
 
@@ -73,12 +72,7 @@ def _sql_array(items: list[str]) -> str:
 
 
 def build_database(customers: int, cdr: int) -> tuple[str, Path]:
-    template = f"lmsplugins_bench_tpl_{os.getpid()}"
-    dbs.create_pg_template(template)
-    name = dbs.create_pg_database(template, prefix="lmsplugins_bench")
-    dbs.drop_pg_database(template)
-    workdir = Path(tempfile.mkdtemp(prefix="web_lists_"))
-    ini = dbs.write_ini(workdir, "postgres", name, extra="[lmsplugins]\nproxy_hops = 0\n")
+    name, ini = pg_database("web_lists_")
     host = Host(ini)
     upgrade(host.engine, HOST_SOURCE)
     started = time.monotonic()
@@ -138,44 +132,10 @@ def build_database(customers: int, cdr: int) -> tuple[str, Path]:
         )
         for seq, table in (("customers_id_seq", "customers"), ("addresses_id_seq", "addresses")):
             conn.execute(text(f"SELECT setval('{seq}', (SELECT max(id) FROM {table}))"))
-    with host.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    vacuum_analyze(host)
     host.dispose()
     print(f"setup: {customers} customers, {cdr} voip_cdr rows in {time.monotonic() - started:.1f}s ({name})")
     return name, ini
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(ini: Path, port: int, workers: int) -> subprocess.Popen:
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    proc = subprocess.Popen(
-        [
-            gunicorn,
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-            f"lmsplugins.web:create_app(config_path='{ini}')",
-        ],
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.3)
 
 
 def session_cookie(base: str) -> str:
@@ -255,23 +215,16 @@ def main() -> int:
     parser.add_argument("--database", help="Reuse a database kept by --keep instead of building one (implies --keep).")
     args = parser.parse_args()
     require("gunicorn", "wrk", postgres=True)
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
-    reason = dbs.pg_unavailable()
-    if reason:
-        raise SystemExit(reason)
     if args.database:
         name, args.keep = args.database, True
-        ini = dbs.write_ini(
-            Path(tempfile.mkdtemp(prefix="web_lists_")), "postgres", name, extra="[lmsplugins]\nproxy_hops = 0\n"
-        )
+        ini = dbs.write_ini(Path(tempfile.mkdtemp(prefix="web_lists_")), "postgres", name, extra=NO_PROXY)
     else:
         name, ini = build_database(args.customers, args.cdr)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc: subprocess.Popen | None = None
     try:
-        proc = start_server(ini, port, args.workers)
+        proc = start_gunicorn(ini, port, "--backlog", "2048", workers=args.workers)
         cookie = session_cookie(base)
         results = {}
         for kind in ("baseline", "search", "list"):

@@ -26,22 +26,16 @@ import argparse
 import json
 import os
 import random
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import requests
+from benchlib import cpu_seconds, free_port, peak_rss_mb, pg_database, start_gunicorn, vacuum_analyze, worker_pid
 from needs import require
 from sqlalchemy import text
 
 from lmsplugins.host import Host
 from lmsplugins.lms import network
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.testing import databases as dbs
 from plugins.wildcore import mapping
 
@@ -85,17 +79,9 @@ def _fill(conn, first: int, last: int, switches: int, netid: int) -> None:
 
 
 def build_database(switches: int) -> tuple[str, Path, Host]:
-    template = f"lmsplugins_bench_tpl_{os.getpid()}"
-    dbs.create_pg_template(template)
-    name = dbs.create_pg_database(template, prefix="lmsplugins_bench")
-    dbs.drop_pg_database(template)
-    workdir = Path(tempfile.mkdtemp(prefix="wildcore_feed_"))
-    ini = dbs.write_ini(workdir, "postgres", name, extra="[lmsplugins]\nproxy_hops = 0\n")
+    name, ini = pg_database("wildcore_feed_")
     host = Host(ini)
-    upgrade(host.engine, HOST_SOURCE)
-    plugin = host.plugin("wildcore")
-    assert plugin is not None and plugin.sql_dir is not None and plugin.db_version
-    upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
+    dbs.install(host, "wildcore")
     with host.engine.begin() as conn:
         conn.execute(text("INSERT INTO networks (id, name, address, mask) VALUES (1, 'BENCH', 167772160, '255.0.0.0')"))
         conn.execute(
@@ -120,8 +106,7 @@ def grow(host: Host, first: int, last: int, switches: int) -> float:
     started = time.monotonic()
     with host.engine.begin() as conn:
         _fill(conn, first, last, switches, 1)
-    with host.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    vacuum_analyze(host)
     return time.monotonic() - started
 
 
@@ -133,74 +118,24 @@ def counts(host: Host) -> str:
     return f"{c} customers, {n} nodes, {o} ONUs"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(ini: Path, port: int) -> subprocess.Popen:
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    proc = subprocess.Popen(
-        [
-            gunicorn,
-            "--workers",
-            "1",
-            "--timeout",
-            "120",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            f"lmsplugins.web:create_app(config_path='{ini}')",
-        ],
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.3)
-
-
-def worker_peak_rss_mb(master: int) -> float:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    peak = 0
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peak = max(peak, int(line.split()[1]))
-    return peak / 1024
-
-
-def worker_cpu_seconds(master: int) -> float:
-    """User + system CPU seconds of the worker so far (on a shared machine, wall time includes waiting
-    for a core; CPU time is the work itself)."""
-    pid = Path(f"/proc/{master}/task/{master}/children").read_text().split()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure_feed(ini: Path) -> tuple[float, float, float, int, int]:
     """Seconds to the last byte, worker CPU seconds, worker peak RSS (MB), bytes and elements, from a
     fresh worker."""
     port = free_port()
-    proc = start_server(ini, port)
+    proc = start_gunicorn(ini, port, "--timeout", "120")
     try:
         url = f"http://127.0.0.1:{port}/wildcore/mikbill/api/index/support"
-        cpu = worker_cpu_seconds(proc.pid)
+        worker = worker_pid(proc.pid)
+        cpu = cpu_seconds(worker)
         started = time.perf_counter()
         response = requests.get(url, params={"key": KEY, "request": "get_user_list"}, timeout=300, stream=True)
         first_byte = time.perf_counter() - started
         body = response.content
         seconds = time.perf_counter() - started
-        cpu = worker_cpu_seconds(proc.pid) - cpu
+        cpu = cpu_seconds(worker) - cpu
         if response.status_code != 200:
             raise SystemExit(f"feed answered {response.status_code}: {body[:200]!r}")
-        rss = worker_peak_rss_mb(proc.pid)
+        rss = peak_rss_mb(worker)
         elements = len(json.loads(body))
     finally:
         proc.terminate()
@@ -232,8 +167,6 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     require("gunicorn", postgres=True)
-    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None and shutil.which("gunicorn") is None:
-        raise SystemExit("gunicorn is missing: pip install gunicorn")
     name, ini, host = build_database(args.switches)
     results = []
     try:
