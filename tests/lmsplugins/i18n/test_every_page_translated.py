@@ -139,6 +139,9 @@ def _start_urls(app: Flask) -> list[str]:
 
 def walk(app: Flask, language: str, watcher: Untranslated) -> dict[str, int]:
     """Visit the pages as a logged-in administrator; returns the status of each page visited."""
+    watcher.page = f"/login (not logged in) [{language}]"
+    anonymous = app.test_client()
+    assert anonymous.get("/login", headers={"Accept-Language": language}).status_code == 200
     client = log_in(app, language=language)
     adapter = app.url_map.bind("localhost")
     queue = _start_urls(app)
