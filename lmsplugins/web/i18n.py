@@ -226,7 +226,7 @@ def add_messages(language: str, messages: Mapping[str, str]) -> None:
     """Add translations (English text -> *language* text), e.g. from a plugin's module."""
     _CATALOGUE.setdefault(language, {}).update(messages)
     _PATTERNS.pop(language, None)
-    lookup.cache_clear()
+    _cached_lookup.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -314,7 +314,11 @@ def _starts_message(parts: list[str], start: int, language: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=4096)
+CACHED_LENGTH = 1000
+"""Answers for texts up to this long are cached (4096 of them: a few MB at most); a job message may be
+10,000 characters, and a page rarely shows many of those."""
+
+
 def lookup(message: str, language: str) -> str | None:
     """*message* in *language*, or None when the catalogue cannot translate all of it.
 
@@ -323,6 +327,12 @@ def lookup(message: str, language: str) -> str | None:
     begins another message. So "450 records …, e.g. a; b; 2 other things" is two messages.
     Answers are cached (a job list shows the same messages on every view), cleared by :func:`add_messages`.
     """
+    if len(message) <= CACHED_LENGTH:
+        return _cached_lookup(message, language)
+    return _lookup(message, language)
+
+
+def _lookup(message: str, language: str) -> str | None:
     exact = _CATALOGUE.get(language, {}).get(message)
     if exact is not None:
         return exact
@@ -344,6 +354,9 @@ def lookup(message: str, language: str) -> str | None:
         out.append(piece)
         start = end
     return PART_SEPARATOR.join(out)
+
+
+_cached_lookup = functools.lru_cache(maxsize=4096)(_lookup)
 
 
 def translate(message: str, language: str) -> str:

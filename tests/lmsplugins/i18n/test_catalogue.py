@@ -12,7 +12,7 @@ def catalogue(monkeypatch):
     """A private copy of the catalogue, so these entries never leak into other tests."""
     monkeypatch.setattr(i18n, "_CATALOGUE", {"pl": dict(i18n._PL), "en": {}})
     monkeypatch.setattr(i18n, "_PATTERNS", {})
-    i18n.lookup.cache_clear()
+    i18n._cached_lookup.cache_clear()
     i18n.add_messages("pl", {
         "{count} record(s) skipped, e.g. {examples}": "pominięto rekordy: {count}, np. {examples}",
         "account {account} is not linked; not invoiced: {total} zł": "konto {account} nie jest powiązane; "
@@ -22,7 +22,7 @@ def catalogue(monkeypatch):
         "done": "zakończone",
     })  # fmt: skip
     yield
-    i18n.lookup.cache_clear()
+    i18n._cached_lookup.cache_clear()
 
 
 def test_exact_texts_and_english_fallback():
@@ -70,3 +70,11 @@ def test_plugin_messages_modules_are_added_enabled_or_not():
     i18n.add_plugin_messages(["example", "no_such_plugin"])
     assert i18n.translate("Greeting service URL", "pl") == "Adres URL usługi powitań"
     assert i18n.translate("no greeting returned for customer #7", "pl") == "brak powitania dla klienta #7"
+
+
+def test_a_long_message_is_translated_without_the_cache():
+    samples = "; ".join(f"#{i} a -> b" for i in range(300))
+    text = f"300 record(s) skipped, e.g. {samples}; state: done"
+    assert len(text) > i18n.CACHED_LENGTH
+    assert i18n.lookup(text, "pl") == f"pominięto rekordy: 300, np. {samples}; stan: zakończone"
+    assert i18n._cached_lookup.cache_info().currsize == 0
