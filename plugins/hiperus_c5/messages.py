@@ -325,4 +325,5 @@ PL: dict[str, str] = {
     "services: {services}": "usługi: {services}",
     "read the price lists": "odczytano cenniki",
     "{count} price list(s)": "cenników: {count}",
+    "Appended": "Dopisane do istniejących faktur",
 }

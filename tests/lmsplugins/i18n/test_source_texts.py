@@ -91,9 +91,35 @@ def declared_texts() -> dict[str, str]:
     return texts
 
 
+def _counted(path: Path) -> set[str]:
+    """Counter names a job counts with a literal: ``job.count("name")``, ``self.job.count("name", n)``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "count":
+            owner = node.func.value
+            is_job = (isinstance(owner, ast.Name) and owner.id == "job") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "job"
+            )
+            if is_job and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return found
+
+
+def counter_texts() -> dict[str, str]:
+    """The label each counted name gets on the job pages (``counter_labels``, else the name spelled out)."""
+    texts = {}
+    for plugin in discover().found:
+        for path in sorted((ROOT / "plugins" / plugin.name).rglob("*.py")):
+            for name in _counted(path):
+                label = plugin.counter_labels.get(name) or name.replace("_", " ").capitalize()
+                texts[label] = f"{plugin.name} counter {name} ({path.name})"
+    return texts
+
+
 def test_every_declared_description_and_counter_label_has_a_polish_entry():
     _load_catalogue()
-    texts = declared_texts()
+    texts = declared_texts() | counter_texts()
+    assert "Billing records without an account (not imported)" in texts and "Api calls" in texts
     assert len(texts) > 50
     missing = sorted(f"{where}: {text!r}" for text, where in texts.items() if i18n.lookup(text, "pl") is None)
     assert not missing, f"{len(missing)} text(s) without Polish:\n" + "\n".join(missing)
