@@ -196,6 +196,9 @@ _PL: dict[str, str] = {
     # connection tests (lmsplugins.conntest and the plugins' connection_test steps)
     "{plugin} has no connection test": "{plugin} nie ma testu połączenia",
     "logged in to {url} as {login}": "zalogowano do {url} jako {login}",
+    # counters of the host's notify jobs (named after the action otherwise: an identifier, kept as it is)
+    "Debtors": "Dłużnicy",
+    "Logged": "Zapisane w dzienniku zmian LMS",
     # what the job runner itself records as a run's message (lmsplugins.jobs)
     "interrupted": "przerwano",
     "the database connection was lost ({reason}); the chunk in progress was rolled back; run the job again "

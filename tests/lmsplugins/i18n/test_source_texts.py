@@ -108,6 +108,8 @@ def _counted(path: Path) -> set[str]:
 def counter_texts() -> dict[str, str]:
     """The label each counted name gets on the job pages (``counter_labels``, else the name spelled out)."""
     texts = {}
+    for path in sorted((ROOT / "lmsplugins").glob("*.py")):  # the host's own jobs (notify) have no labels
+        texts |= {name.replace("_", " ").capitalize(): f"host counter {name} ({path.name})" for name in _counted(path)}
     for plugin in discover().found:
         for path in sorted((ROOT / "plugins" / plugin.name).rglob("*.py")):
             for name in _counted(path):
