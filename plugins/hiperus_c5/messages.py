@@ -288,21 +288,21 @@ PL: dict[str, str] = {
     ),
     "{count} account(s) have issue_invoice=t on the platform but hiperus_c5.invoice_source is 0, so nobody "
     "invoices them; set hiperus_c5.invoice_source = 2 to invoice them from LMS": (
-        "{count} kont ma na platformie issue_invoice=t, ale hiperus_c5.invoice_source wynosi 0, więc nikt ich nie "
-        "fakturuje; ustaw hiperus_c5.invoice_source = 2, aby fakturować je z LMS"
+        "konta z issue_invoice=t na platformie, gdy hiperus_c5.invoice_source wynosi 0 (nikt ich nie fakturuje): "
+        "{count}; ustaw hiperus_c5.invoice_source = 2, aby fakturować je z LMS"
     ),
     "GetPlatformNumberingRange returned no ranges; local ranges and usage left as they are": (
         "GetPlatformNumberingRange nie zwróciło zakresów; lokalne zakresy i ich wykorzystanie pozostawiono bez zmian"
     ),
     "{count} CDR(s) without a terminal name were stored with no account (not invoiced), e.g. {examples}": (
-        "{count} rekordów połączeń bez nazwy terminala zapisano bez konta (niezafakturowane), np. {examples}"
+        "rekordy połączeń bez nazwy terminala zapisane bez konta (niezafakturowane): {count}, np. {examples}"
     ),
     "{count} CDR(s) name a terminal unknown here (run --terminals first?); stored with no account, e.g. {examples}": (
-        "{count} rekordów połączeń wskazuje nieznany tu terminal (najpierw --terminals?); zapisano je bez konta, "
+        "rekordy połączeń wskazujące nieznany tu terminal (najpierw --terminals?), zapisane bez konta: {count}, "
         "np. {examples}"
     ),
     "{count} CDR(s) could not be read and were skipped: {examples}": (
-        "{count} rekordów połączeń nie dało się odczytać i pominięto je: {examples}"
+        "rekordy połączeń, których nie dało się odczytać (pominięte): {count}: {examples}"
     ),
     "billing options given without -b/--billing are ignored (as the PHP script did)": (
         "opcje billingu podane bez -b/--billing są pomijane (jak w skrypcie PHP)"

@@ -225,10 +225,10 @@ PL: dict[str, str] = {
     # job messages (jobs.py); the pairing lines are the PHP script's, in Polish already
     "CustomerID: {line}": "CustomerID: {line}",
     "{count} {label} row(s) gone at the provider deleted: ids {ids}": (
-        "{count} wierszy ({label}) usuniętych u dostawcy skasowano: identyfikatory {ids}"
+        "skasowane wiersze ({label}) usunięte u dostawcy: {count}, identyfikatory {ids}"
     ),
     "{count} {label} row(s) gone at the provider (kept; --prune deletes them): ids {ids}": (
-        "{count} wierszy ({label}) usuniętych u dostawcy (zachowane; --prune je kasuje): identyfikatory {ids}"
+        "wiersze ({label}) usunięte u dostawcy (zachowane; --prune je kasuje): {count}, identyfikatory {ids}"
     ),
     "metroport.automatically_update_customer_data is not 'true': nothing sent": (
         "metroport.automatically_update_customer_data nie jest 'true': nic nie wysłano"

@@ -222,12 +222,12 @@ PL: dict[str, str] = {
     ),
     "Customer #{customer} has {count} {tag}-tagged phone tariff assignments ({ids}); numbers not linked, link them "
     "by hand": (
-        "Klient #{customer} ma {count} przypisań taryf telefonicznych ze znacznikiem {tag} ({ids}); numerów nie "
+        "Klient #{customer} ma kilka przypisań taryf telefonicznych ze znacznikiem {tag} ({count}: {ids}); numerów nie "
         "powiązano, powiąż je ręcznie"
     ),
     "{count} customer(s) skipped: their Metroport ext id is not a numeric user id (bound before the PHP plugin's "
     "1.1.0?): {ids}; bind them again with --customers": (
-        "pominięto {count} klientów: ich identyfikator Metroport nie jest liczbowym identyfikatorem użytkownika "
+        "pominięci klienci ({count}): ich identyfikator Metroport nie jest liczbowym identyfikatorem użytkownika "
         "(powiązani przed wersją 1.1.0 wtyczki PHP?): {ids}; powiąż ich ponownie przez --customers"
     ),
     'Fatal error: no customers with "{tag}"-tagged tariffs assigned!': (
@@ -238,11 +238,11 @@ PL: dict[str, str] = {
     ),
     "{count} billing record(s) not imported: their number has no LMS account of {provider} for the customer "
     "(run --accounts first?), e.g. {examples}": (
-        "nie zaimportowano {count} rekordów billingowych: ich numer nie ma u klienta konta LMS dostawcy {provider} "
+        "niezaimportowane rekordy billingowe ({count}): ich numer nie ma u klienta konta LMS dostawcy {provider} "
         "(najpierw --accounts?), np. {examples}"
     ),
     "{count} billing record(s) could not be stored and were skipped: {examples}": (
-        "{count} rekordów billingowych nie dało się zapisać i pominięto je: {examples}"
+        "rekordy billingowe, których nie dało się zapisać (pominięte): {count}: {examples}"
     ),
     # permissions (plugin.py)
     "Metroport MVNO: read": "Metroport MVNO: odczyt",

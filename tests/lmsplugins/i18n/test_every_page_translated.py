@@ -195,7 +195,7 @@ def test_job_runs_and_connection_tests_read_in_polish(demo, monkeypatch):
     client = log_in(app, language="pl")
     page = client.get("/admin/jobs?job=metroport_mvno.sync").get_data(as_text=True)
     assert "Rekordy billingowe bez konta (niezaimportowane): 450" in page and "cdrs_orphan=" not in page
-    assert "nie zaimportowano 450 rekordów billingowych: ich numer nie ma u klienta konta LMS" in page
+    assert "niezaimportowane rekordy billingowe (450): ich numer nie ma u klienta konta LMS" in page
     assert "not imported" not in page
 
     tested = [p for p in host.registry.enabled if p.connection_test is not None]
