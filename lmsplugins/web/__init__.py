@@ -30,6 +30,8 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from lmsplugins import http
+from lmsplugins.errors import ConfigError
 from lmsplugins.host import Host
 from lmsplugins.web import auth, i18n, machine, sessions, sso
 from lmsplugins.web.context import (
@@ -61,6 +63,10 @@ def create_app(host: Host | None = None, config_path: str | None = None, **overr
     if host is None:
         host = Host(config_path)
     config = host.config()
+    try:
+        http.configure(config)
+    except ConfigError as exc:  # a bad budget must not take the panels down; provider calls keep the default
+        log.error("%s; using the default", exc)
     app = Flask(
         __name__,
         template_folder=str(PACKAGE_DIR / "templates"),

@@ -223,3 +223,15 @@ def test_demo_secret_key_is_random(tmp_path):
 
 def test_app_created_twice_on_one_database_shares_its_generated_key(web_host):
     assert create_app(web_host).secret_key == create_app(web_host).secret_key
+
+
+def test_the_web_app_applies_the_retry_budget_setting(sqlite_host, monkeypatch):
+    from lmsplugins import http
+
+    monkeypatch.setitem(http._configured, "budget", http.DEFAULT_RETRY_BUDGET)
+    sqlite_host.set_uiconfig("lmsplugins.http_retry_budget", "7")
+    create_app(sqlite_host, TESTING=True)
+    assert http.default_budget() == 7.0
+    sqlite_host.set_uiconfig("lmsplugins.http_retry_budget", "soon")
+    create_app(sqlite_host, TESTING=True)  # a bad value is logged, the panels still start
+    assert http.default_budget() == 7.0
