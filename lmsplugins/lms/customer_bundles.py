@@ -24,7 +24,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections import namedtuple
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,7 +140,7 @@ class TrafficIndex:
             .group_by(n.c.ownerid)
             .order_by(n.c.ownerid)
         )
-        return cls((int(r[0]), int(r[1]), int(r[2])) for r in _rows(conn, query))
+        return cls((int(r[0]), int(r[1]), int(r[2])) for r in _stream(conn, query))
 
     def get(self, customer_id: int) -> tuple[int, int]:
         i = bisect_left(self._ids, customer_id)
@@ -169,6 +169,19 @@ def _rows(conn: Connection, query: Select) -> list[Any]:
     try:
         cursor.execute(sql)
         return list(map(partial(tuple.__new__, row_type), cursor.fetchall()))
+    finally:
+        cursor.close()
+
+
+def _stream(conn: Connection, query: Select, batch: int = 10000) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as plain tuples, *batch* at a time (an export-wide index is built from 100,000
+    rows: as one list of tuples they would outweigh the index many times over)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
     finally:
         cursor.close()
 
@@ -281,12 +294,16 @@ def _snapshot_connection(conn: Connection) -> Iterator[Connection]:
             other.rollback()
 
 
-def _prefetched_chunks(conn: Connection, plan: _Plan) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
+def _prefetched_chunks(
+    conn: Connection, plan: _Plan, meanwhile: Callable[[], None]
+) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
     """Chunks read one ahead in a thread, on a second connection in the same snapshot: while the
     caller maps and encodes a chunk, PostgreSQL answers the next one's queries (the driver waits for
-    the server without the GIL). At most two chunks are in memory."""
+    the server without the GIL). At most two chunks are in memory. *meanwhile* (the export-wide
+    indexes) runs on *conn* while the first chunk is read."""
     with _snapshot_connection(conn) as other, ThreadPoolExecutor(1, thread_name_prefix="customer-chunks") as pool:
         future = pool.submit(_read_chunk, other, 0, plan)
+        meanwhile()
         while True:
             chunk, related = future.result()
             if not chunk:
@@ -320,11 +337,19 @@ def iter_customers(
     On PostgreSQL in a REPEATABLE READ transaction the chunks are read ahead on a second connection
     that shares the transaction's snapshot (:func:`_prefetched_chunks`); elsewhere in line."""
     types = list(address_types)
-    buildings = BuildingIndex.load(conn, types, customer_id)
-    traffic = TrafficIndex.load(conn, month_start, customer_id)
     plan = _Plan(types, now, month_start, chunk_size, customer_id)
-    chunks = _prefetched_chunks(conn, plan) if _can_prefetch(conn, customer_id) else _chunks(conn, plan)
+    indexes: list[Any] = []
+
+    def load_indexes() -> None:
+        indexes[:] = BuildingIndex.load(conn, types, customer_id), TrafficIndex.load(conn, month_start, customer_id)
+
+    if _can_prefetch(conn, customer_id):
+        chunks = _prefetched_chunks(conn, plan, load_indexes)
+    else:
+        load_indexes()
+        chunks = _chunks(conn, plan)
     for chunk, related in chunks:
+        buildings, traffic = indexes
         balances, addresses_, contacts = related["balances"], related["addresses"], related["contacts"]
         nodes_, assignments_, contracts, groups = (
             related["nodes"],

@@ -97,7 +97,7 @@ plugin = Plugin(
             description="A customer without a contract document gets one agreement numbered with its id",
         ),
         Setting("userside.timezone", "str", default="Europe/Warsaw", description="Time zone of the dates sent"),
-        Setting("userside.chunk_size", "int", default=5000, description="Customers read per batch of queries"),
+        Setting("userside.chunk_size", "int", default=2500, description="Customers read per batch of queries"),
         Setting(
             "userside.writeback",
             "bool",

@@ -146,7 +146,7 @@ def test_usm_billing_imports_every_kind_of_customer(rich: tuple[Host, Dataset]):
     # in chunks of two (on PostgreSQL read ahead on a second connection in the same snapshot)
     host.set_uiconfig("userside.chunk_size", "2")
     assert _get(_app(host), "request=get_user_list") == (200, users)
-    host.set_uiconfig("userside.chunk_size", "5000")
+    host.set_uiconfig("userside.chunk_size", "2500")
 
     # the same answer twice: ids are stable
     again = UsmConsumer(BASE, _fetch(app)).run()
