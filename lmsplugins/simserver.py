@@ -1,4 +1,6 @@
-"""Serve a provider simulator (a WSGI app) on loopback in a background thread.
+"""Serve a provider simulator (a WSGI app) on loopback in a background thread, and the parts every
+simulator shares around its own wire protocol: fault switches set by name and counted down per request,
+and the foreground loop of its ``python -m plugins.<name>.simulator`` entry point.
 
 Used by tests, benchmarks and ``lmsplugins demo``: the simulator speaks the provider's real wire
 protocol over a real socket, so the client under test cannot tell it from the real service.
@@ -7,8 +9,9 @@ protocol over a real socket, so the client under test cannot tell it from the re
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -56,3 +59,37 @@ def serve(app: WSGIApp, port: int = 0, host: str = "127.0.0.1") -> RunningServer
     thread = threading.Thread(target=server.serve_forever, name=f"simulator:{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(server, thread)
+
+
+def serve_until_interrupted(app: WSGIApp, port: int, banner: str) -> None:
+    """Serve *app* in the foreground until Ctrl-C, after printing *banner* (``{url}`` is the address)."""
+    server = serve(app, port=port)
+    print(banner.format(url=server.url), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+class FaultSet:
+    """Base of a simulator's ``Faults`` dataclass: the fields are the provider's failure modes, set at
+    runtime by name (``POST /_control/faults``); a name the simulator does not know is refused, so a
+    test cannot think it injected a fault that never happens."""
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name for f in fields(self)}  # type: ignore[arg-type]
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown fault {key!r}")
+            setattr(self, key, value)
+
+
+def count_down(faults: object, name: str) -> bool:
+    """Use one of the counter fault *name* (the next N requests): True when it applies to this request.
+    The caller holds its simulator's lock."""
+    left = getattr(faults, name)
+    if left > 0:
+        setattr(faults, name, left - 1)
+        return True
+    return False

@@ -29,12 +29,14 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request, Response
+
+from lmsplugins.simserver import FaultSet, serve_until_interrupted
 
 from . import soap
 
@@ -109,7 +111,7 @@ class Scale:
 
 
 @dataclass
-class Faults:
+class Faults(FaultSet):
     """Faults to inject. Counters apply to the next N SOAP requests and count down; flags are one-shot."""
 
     latency: float = 0.0
@@ -135,13 +137,6 @@ class Faults:
     retry_after: int = 1
     malformed: int = 0
     """Answer the next N requests with HTTP 200 and a body that is not XML at all."""
-
-    def update(self, values: dict[str, Any]) -> None:
-        known = {f.name for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown fault {key!r}")
-            setattr(self, key, value)
 
 
 class _Refused(Exception):
@@ -1077,8 +1072,6 @@ def make_app(
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m plugins.hiperus_c5.simulator --port 8080 --seed 1``: serve on loopback until Ctrl-C."""
-    from lmsplugins.simserver import serve
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--seed", type=int, default=1)
@@ -1092,13 +1085,8 @@ def main(argv: list[str] | None = None) -> None:
     app = make_app(opts.seed, Scale(customers=opts.customers, cdrs_per_day=opts.cdrs_per_day),
                    username=opts.username, password=opts.password, domain=opts.domain,
                    rate_limit=None if opts.no_rate_limit else (7, 5.0))
-    server = serve(app, port=opts.port)
-    print(f"Hiperus C5 simulator on {server.url}/hiperusapi.php (seed {opts.seed}); Ctrl-C stops it", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    banner = f"Hiperus C5 simulator on {{url}}/hiperusapi.php (seed {opts.seed}); Ctrl-C stops it"
+    serve_until_interrupted(app, opts.port, banner)
 
 
 if __name__ == "__main__":

@@ -33,16 +33,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from lmsplugins.simserver import FaultSet, count_down, serve_until_interrupted
 
 from .simdata import ISSUED, STB_STATUS, WAREHOUSE, Dataset, Reject, ip_text
 
 COOKIE = "sess_ci"
 @dataclass
-class Faults:
+class Faults(FaultSet):
     """Faults to inject; counters apply to the next N API requests and count down."""
 
     latency: float = 0.0
@@ -60,13 +62,6 @@ class Faults:
     malformed_body: str = '{"status":false,"message":"Unexpected error"'
     slow_create: float = 0.0
     """Creates (POST) are done, then the answer waits this long (a client timeout loses it)."""
-
-    def update(self, values: dict[str, Any]) -> None:
-        known = {f.name for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown fault {key!r}")
-            setattr(self, key, value)
 
 
 @dataclass
@@ -101,11 +96,7 @@ class MMSSimulator:
 
     def _take(self, name: str) -> bool:
         with self._lock:
-            left = getattr(self.faults, name)
-            if left > 0:
-                setattr(self.faults, name, left - 1)
-                return True
-            return False
+            return count_down(self.faults, name)
 
     # -- dispatch ----------------------------------------------------------------------------------
 
@@ -504,8 +495,6 @@ def make_app(seed: int = 1, users: int = 20, stbs: int = 30, faults: Faults | di
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m plugins.metroport_mms.simulator --port 8082``: serve until Ctrl-C."""
-    from lmsplugins.simserver import serve
-
     parser = argparse.ArgumentParser(description="Metroport MMS (F-Secure, MetroTV) API simulator (loopback only)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
@@ -517,13 +506,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = make_app(args.seed, args.users, args.stbs, login=args.login, password=args.password,
                    accounts=args.accounts)
-    server = serve(app, port=args.port)
-    print(f"Metroport MMS simulator on {server.url} (login {args.login}); Ctrl-C stops it", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    serve_until_interrupted(app, args.port, f"Metroport MMS simulator on {{url}} (login {args.login}); Ctrl-C stops it")
 
 
 if __name__ == "__main__":

@@ -32,11 +32,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from lmsplugins.simserver import FaultSet, count_down, serve_until_interrupted
 
 from .client import validate_price_list_bytes
 
@@ -73,7 +75,7 @@ _MIX_MUL = 0xBF58476D1CE4E5B9
 
 
 @dataclass
-class Faults:
+class Faults(FaultSet):
     """Faults to inject. Counters apply to the next N matching requests and count down."""
 
     latency: float = 0.0
@@ -94,13 +96,6 @@ class Faults:
     """Treat the session of the next N authenticated requests as expired (401; the session is dropped)."""
     session_ttl: float | None = None
     """Sessions older than this many seconds are expired."""
-
-    def update(self, values: dict[str, Any]) -> None:
-        known = {f.name for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown fault {key!r}")
-            setattr(self, key, value)
 
 
 @dataclass(frozen=True)
@@ -463,9 +458,7 @@ class MetroportSimulator:
     def _take(self, name: str) -> bool:
         """Count one down from the fault counter *name*; True when the fault applies to this request."""
         with self._lock:
-            left = getattr(self.faults, name)
-            if left > 0:
-                setattr(self.faults, name, left - 1)
+            if count_down(self.faults, name):
                 self.stats.faults[name] += 1
                 return True
             return False
@@ -683,8 +676,6 @@ def make_app(
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m plugins.metroport_mvno.simulator --port 8081 --seed 1``: serve until Ctrl-C."""
-    from lmsplugins.simserver import serve
-
     parser = argparse.ArgumentParser(description="Metroport MVNO API simulator (loopback only)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
@@ -697,13 +688,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = make_app(args.seed, args.users, args.mobiles_per_user, args.billings, login=args.login,
                    password=args.password, page_cache=args.page_cache)
-    server = serve(app, port=args.port)
-    print(f"Metroport MVNO simulator on {server.url} (login {args.login}); Ctrl-C stops it", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    banner = f"Metroport MVNO simulator on {{url}} (login {args.login}); Ctrl-C stops it"
+    serve_until_interrupted(app, args.port, banner)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ from typing import Any
 import requests
 from werkzeug.wrappers import Request, Response
 
+from lmsplugins.simserver import count_down
+
 DEFAULT_KEY = "wildcore-sim-key"
 LIMITED_KEY = "wildcore-sim-limited"
 EXTERNAL = "https://wildcore.example.net"
@@ -215,11 +217,7 @@ class WildcoreSimulator:
 
     def _take_fault(self, name: str) -> bool:
         with self.lock:
-            left = getattr(self.faults, name)
-            if left > 0:
-                setattr(self.faults, name, left - 1)
-                return True
-        return False
+            return count_down(self.faults, name)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi(Request(environ))(environ, start_response)
