@@ -156,6 +156,8 @@ def _bundles(ctx: Context, options: mapping.Options, customer_id: int | None) ->
         month_start=mapping.month_start(ctx.now, options.zone),
         chunk_size=max(1, int(ctx.settings["userside.chunk_size"])),
         customer_id=customer_id,
+        customer_fields=options.additional_data,
+        passwords=options.export_password,
     )
 
 
