@@ -42,7 +42,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from lmsplugins.host import Host
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / ".venv" / "bin" / "lmsplugins"
@@ -144,16 +143,6 @@ def discover() -> list[Declaration]:
         if isinstance(decl, Declaration):
             found.setdefault(decl.plugin, decl)
     return sorted(found.values(), key=lambda d: d.plugin)
-
-
-def install(host: Host, *plugins: str) -> None:
-    """The host's tables and the plugins' own migrations, as ``lmsplugins db upgrade`` applies them."""
-    upgrade(host.engine, HOST_SOURCE)
-    for name in plugins:
-        plugin = host.plugin(name)
-        assert plugin is not None, f"no plugin {name}"
-        if plugin.db_version and plugin.sql_dir is not None:
-            upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from fault_matrix import (
     Provider,
     checksums,
     discover,
-    install,
     one_clear_line,
     run_in_process,
     run_job,
@@ -116,7 +115,7 @@ def build(decl: Declaration, kind: str, root: Path, request: pytest.FixtureReque
         snapshot = f"lmsplugins_faultsnap_{os.getpid()}_{next(_ids)}"
         _pg_clone(snapshot, template)
         host = Host(dbs.write_ini(folder / "snapshot", "postgres", snapshot))
-    install(host, decl.plugin, *decl.plugins)
+    dbs.install(host, decl.plugin, *decl.plugins)
     provider = decl.start(host, folder)
     world = World(decl, kind, folder, provider, snapshot)
     ini = Path(host.ini_config.path)

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from lmsplugins.cli import main
 from lmsplugins.host import Host
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.simserver import serve
+from lmsplugins.testing.databases import install
 from plugins.hiperus_c5 import operator as hiperus_operator
 from plugins.hiperus_c5.simulator import Scale
 from plugins.hiperus_c5.simulator import make_app as hiperus_app
@@ -23,13 +23,6 @@ from plugins.metroport_mvno.simulator import make_app as mvno_app
 
 HV_PASSWORD = "Hv-pa55word!"
 MVNO_PASSWORD = "Mv-pa55word!"
-
-
-def install(host: Host, name: str) -> None:
-    plugin = host.registry.get(name)
-    assert plugin is not None and plugin.sql_dir is not None
-    upgrade(host.engine, HOST_SOURCE)
-    upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
 
 
 def cli(host: Host, *args: str):

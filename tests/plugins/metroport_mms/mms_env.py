@@ -14,8 +14,8 @@ from sqlalchemy import text
 from lmsplugins.cli import main
 from lmsplugins.host import Host
 from lmsplugins.lms import tables as t
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
 from lmsplugins.simserver import RunningServer, serve
+from lmsplugins.testing import databases as dbs
 from plugins.metroport_mms.simulator import MMSSimulator, make_app
 
 LOGIN, PASSWORD = "api-operator", "api-secret"
@@ -45,9 +45,7 @@ class Env:
 
 def install_plugin(host: Host) -> None:
     """The host's and this plugin's migrations, as ``lmsplugins db upgrade`` runs them."""
-    upgrade(host.engine, HOST_SOURCE)
-    plugin = host.plugin("metroport_mms")
-    upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
+    dbs.install(host, "metroport_mms")
 
 
 def add_customer(host: Host, lastname: str, *, type_: int = 0, ssn: str = "", ten: str = "", name: str = "",

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from lmsplugins.host import Host
 from lmsplugins.lms.tables import addresses, customer_addresses, customers, documents, nodes
 from lmsplugins.lms.tables_network import macs, netdevices
-from lmsplugins.migrate import HOST_SOURCE, MigrationSource, upgrade
+from lmsplugins.testing import databases as dbs
 from plugins.wildcore.simulator import onu_mac, onu_serial, port_mac
 from plugins.wildcore.tables import wildcore_onus
 
@@ -91,10 +91,7 @@ class _Builder:
 
 def install(host: Host) -> None:
     """The host's tables and the Wildcore plugin's (what ``lmsplugins db upgrade`` does)."""
-    plugin = host.plugin("wildcore")
-    assert plugin is not None and plugin.sql_dir is not None and plugin.db_version
-    upgrade(host.engine, HOST_SOURCE)
-    upgrade(host.engine, MigrationSource(plugin.title, plugin.dbinfo_key, plugin.sql_dir, plugin.db_version))
+    dbs.install(host, "wildcore")
 
 
 def build(host: Host) -> Dataset:
