@@ -1,28 +1,45 @@
 """Per-plugin schema versions, kept where LMS keeps them (``dbinfo``), with SQL per dialect.
 
-A migration source is a folder ``sql/<dialect>/<YYYYMMDDNN>.sql`` (dialect: postgresql, mysql,
-sqlite) and a dbinfo key, ``dbversion_<LMS class name>`` for a plugin. Each pending step runs in its
+A migration source is a folder ``sql/<dialect>/<YYYYMMDDNN>.{tables,sql}`` (dialect: postgresql,
+mysql, sqlite) and a dbinfo key, ``dbversion_<LMS class name>`` for a plugin. Each pending step runs in its
 own transaction together with its dbinfo update, so an interrupted upgrade resumes at the first step
 not recorded. A database where the PHP plugin already installed version V has ``dbinfo`` at V and
 nothing to do: it is taken over as it is (DESIGN rule 4). Steps are written to be re-runnable
 (``IF NOT EXISTS``) because MySQL commits DDL on its own and cannot roll a half step back.
+
+A step is one version; it may have two parts, run in this order in one transaction:
+
+- ``<version>.tables``: "create these tables of a ``tables.py`` if missing". The DDL is SQLAlchemy's
+  for the connection's dialect, so a table is declared once (in ``tables.py``) and not again per
+  dialect; four hand-written copies of one table drift. The file names the module's file, relative
+  to the folder holding ``sql/`` (first line, e.g. ``tables.py``), then the tables (one a line; none:
+  the module's ``TABLES``, else all of its ``metadata``). The module is the one the plugin imports
+  (in-tree ``plugins.<name>`` or a drop-in's package), so its tables are the very objects queried. A table that
+  exists is kept, and only its missing indexes are added, so the part is re-runnable.
+- ``<version>.sql``: hand-written SQL, only for what truly differs per dialect (seed rows, a
+  PostgreSQL schema reproduced byte for byte from a PHP plugin for a take-over, triggers).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-from sqlalchemy import inspect
+from sqlalchemy import Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from lmsplugins.lms.settings import get_dbinfo, set_dbinfo
 
 HOST_DBINFO_KEY = "dbversion_LMSPluginsHost"
 HOST_SQL_DIR = Path(__file__).parent / "sql"
-_STEP_RE = re.compile(r"^(\d{10})\.sql$")
+_STEP_RE = re.compile(r"^(\d{10})\.(sql|tables)$")
+_PART_ORDER = {"tables": 0, "sql": 1}
 
 
 @dataclass(frozen=True)
@@ -35,10 +52,17 @@ class MigrationSource:
     target: str | None = None
 
     def steps(self, dialect: str) -> list[tuple[str, Path]]:
+        """One ``(version, first part)`` per version; :func:`step_parts` lists all of its parts."""
         folder = self.sql_dir / dialect
         if not folder.is_dir():
             return []
-        found = sorted((m.group(1), p) for p in folder.iterdir() if (m := _STEP_RE.match(p.name)))
+        parts = sorted(
+            (m.group(1), _PART_ORDER[m.group(2)], p) for p in folder.iterdir() if (m := _STEP_RE.match(p.name))
+        )
+        found: list[tuple[str, Path]] = []
+        for version, _order, path in parts:
+            if not found or found[-1][0] != version:
+                found.append((version, path))
         if self.target is not None:
             found = [(v, p) for v, p in found if v <= self.target]
         return found
@@ -113,6 +137,75 @@ def split_sql(script: str) -> Iterator[str]:
         yield stmt
 
 
+def step_parts(path: Path) -> list[Path]:
+    """The parts of the step *path* belongs to, in the order they run (``.tables`` first)."""
+    version = path.name.split(".", 1)[0]
+    return [p for ext in _PART_ORDER if (p := path.with_name(f"{version}.{ext}")).is_file()]
+
+
+def _module_at(file: Path) -> ModuleType:
+    """The module of *file*, imported through the package that holds its folder when one is loaded."""
+    folder = file.parent.resolve()
+    for name, module in list(sys.modules.items()):
+        if any(Path(p).resolve() == folder for p in getattr(module, "__path__", None) or ()):
+            return importlib.import_module(f"{name}.{file.stem}")
+    spec = importlib.util.spec_from_file_location(f"lmsplugins_tables_{abs(hash(str(folder)))}", file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {file}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def declared_tables(path: Path) -> list[Table]:
+    """The tables a ``.tables`` part (``<root>/sql/<dialect>/<version>.tables``) names, in creation order."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(("#", "--"))]
+    if not lines:
+        raise ValueError(f"{path}: names no module")
+    file = path.parent.parent.parent / lines[0]
+    if not file.is_file():
+        raise ValueError(f"{path}: no module {file}")
+    module = _module_at(file)
+    metadata = module.metadata
+    if len(lines) > 1:
+        missing = [n for n in lines[1:] if n not in metadata.tables]
+        if missing:
+            raise ValueError(f"{path}: {lines[0]} declares no table {', '.join(missing)}")
+        return [metadata.tables[n] for n in lines[1:]]
+    return list(getattr(module, "TABLES", metadata.sorted_tables))
+
+
+def _index_names(conn: Connection, table: str) -> set[str]:
+    if conn.dialect.name == "sqlite":  # the inspector skips expression indexes on SQLite
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"), {"t": table})
+        return {r[0] for r in rows}
+    found = {i["name"] for i in inspect(conn).get_indexes(table)}
+    return found | {u["name"] for u in inspect(conn).get_unique_constraints(table)}
+
+
+def create_declared(conn: Connection, tables: list[Table]) -> None:
+    """Create each table (with its indexes) in this dialect's DDL, or add the indexes it lacks."""
+    for table in tables:
+        if not inspect(conn).has_table(table.name):
+            table.create(conn)
+            continue
+        have = _index_names(conn, table.name)
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if index.name not in have:
+                index.create(conn)
+
+
+def run_step(conn: Connection, path: Path) -> None:
+    """Run every part of the step *path* belongs to on *conn* (the caller owns the transaction)."""
+    for part in step_parts(path):
+        if part.suffix == ".tables":
+            create_declared(conn, declared_tables(part))
+        else:
+            for statement in split_sql(part.read_text(encoding="utf-8")):
+                conn.exec_driver_sql(statement)
+
+
 def current_version(conn: Connection, source: MigrationSource) -> str | None:
     if not inspect(conn).has_table("dbinfo"):
         return None
@@ -131,9 +224,8 @@ def upgrade(engine: Engine, source: MigrationSource, echo: Callable[[str], None]
     applied: list[str] = []
     for version, path in steps:
         with engine.begin() as conn:
-            for statement in split_sql(path.read_text(encoding="utf-8")):
-                conn.exec_driver_sql(statement)
+            run_step(conn, path)
             set_dbinfo(conn, source.dbinfo_key, version)
-        echo(f"{source.title}: applied {version} ({path.name})")
+        echo(f"{source.title}: applied {version} ({' + '.join(p.name for p in step_parts(path))})")
         applied.append(version)
     return applied

@@ -1,8 +1,10 @@
 """The ``hv_*`` tables of LMSHiperusPlugin, column for column (SQLAlchemy Core, queries only).
 
-The schema is created by ``sql/<dialect>/2017011900.sql`` (or already exists where the PHP plugin ran:
-same names, same columns, same ``dbinfo`` key), never by ``metadata.create_all``. These definitions
-exist so jobs and views build queries and upserts without hand-written SQL.
+Declared once, complete (columns, defaults, keys, indexes): the code queries with these, the SQLite
+migration is generated from them (``sql/sqlite/2017011900.tables``), and tests/plugins/
+test_plugin_schemas.py proves the PostgreSQL and MySQL steps, which reproduce the PHP plugin's own
+lms.pgsql / lms.mysql for a take-over (enum types, a numbered column outside the primary key,
+utf8_polish_ci), hold exactly what is declared here.
 
 Why the flag columns are :class:`~sqlalchemy.Enum` and not strings: on PostgreSQL they are of the
 enum types ``hv_bool`` / ``hv_payment_type``, and SQLAlchemy's psycopg dialect renders a cast for
@@ -17,13 +19,19 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Enum,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Table,
     Text,
+    UniqueConstraint,
+    text,
 )
+
+from lmsplugins.lms.tables_location import location_cities, location_streets
 
 metadata = MetaData()
 
@@ -63,17 +71,17 @@ hv_customers = Table(
     Column("b_nip", String(50)),
     Column("b_regon", String(50)),
     Column("ext_billing_id", Integer),
-    Column("issue_invoice", _bool(), nullable=False),
+    Column("issue_invoice", _bool(), nullable=False, server_default=text("'f'")),
     Column("id_default_pricelist", Integer),
     Column("id_default_balance", Integer),
-    Column("payment_type", _payment(), nullable=False),
-    Column("is_wlr", _bool(), nullable=False),
-    Column("active", _bool(), nullable=False),
+    Column("payment_type", _payment(), nullable=False, server_default=text("'postpaid'")),
+    Column("is_wlr", _bool(), nullable=False, server_default=text("'f'")),
+    Column("active", _bool(), nullable=False, server_default=text("'t'")),
     Column("create_date", String(30)),
-    Column("consent_data_processing", _bool(), nullable=False),
+    Column("consent_data_processing", _bool(), nullable=False, server_default=text("'f'")),
     Column("platform_user_add_stamp", String(50)),
-    Column("open_registration", _bool(), nullable=False),
-    Column("is_removed", _bool(), nullable=False),
+    Column("open_registration", _bool(), nullable=False, server_default=text("'f'")),
+    Column("is_removed", _bool(), nullable=False, server_default=text("'f'")),
 )
 
 hv_assign = Table(
@@ -81,8 +89,9 @@ hv_assign = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("customerid", Integer),
-    Column("keytype", CHAR(30), nullable=False),
-    Column("keyvalue", String(255), nullable=False),
+    Column("keytype", CHAR(30), nullable=False, server_default=text("''")),
+    Column("keyvalue", String(255), nullable=False, server_default=text("''")),
+    sqlite_autoincrement=True,
 )
 
 hv_billing = Table(
@@ -104,13 +113,13 @@ hv_billing = Table(
     Column("description", String(255)),
     Column("operator", String(255)),
     Column("type", String(30)),
-    Column("cost", _money(12, 4), nullable=False),
-    Column("price", _money(12, 4), nullable=False),
-    Column("init_charge", _money(12, 4), nullable=False),
-    Column("reseller_price", _money(12, 4), nullable=False),
-    Column("reseller_cost", _money(12, 4), nullable=False),
-    Column("reseller_init_charge", _money(12, 4), nullable=False),
-    Column("margin", _money(12, 4), nullable=False),
+    Column("cost", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("price", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("init_charge", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("reseller_price", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("reseller_cost", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("reseller_init_charge", _money(12, 4), nullable=False, server_default=text("0")),
+    Column("margin", _money(12, 4), nullable=False, server_default=text("0")),
     Column("subscription_used", _bool()),
     Column("platform_type", String(20)),
     Column("success_call", _bool()),
@@ -121,7 +130,7 @@ hv_pricelist = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("name", String(50)),
-    Column("charge_internal_call", _bool(), nullable=False),
+    Column("charge_internal_call", _bool(), nullable=False, server_default=text("'f'")),
 )
 
 hv_enduserlist = Table(
@@ -131,7 +140,7 @@ hv_enduserlist = Table(
     Column("customerid", Integer),
     Column("password", String(255)),
     Column("email", String(255)),
-    Column("admin", _bool(), nullable=False),
+    Column("admin", _bool(), nullable=False, server_default=text("'t'")),
     Column("vm_count", Integer),
     Column("fax_count", Integer),
     Column("exten_count", Integer),
@@ -144,16 +153,16 @@ hv_pstn = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("customerid", Integer),
     Column("extension", String(30)),
-    Column("country_code", String(3), nullable=False),
+    Column("country_code", String(3), nullable=False, server_default=text("'48'")),
     Column("number", String(20)),
-    Column("is_main", _bool(), nullable=False),
-    Column("disa_enabled", _bool(), nullable=False),
-    Column("clir", _bool(), nullable=False),
-    Column("virtual_fax", _bool(), nullable=False),
+    Column("is_main", _bool(), nullable=False, server_default=text("'t'")),
+    Column("disa_enabled", _bool(), nullable=False, server_default=text("'f'")),
+    Column("clir", _bool(), nullable=False, server_default=text("'f'")),
+    Column("virtual_fax", _bool(), nullable=False, server_default=text("'f'")),
     Column("terminal_name", String(100)),
     Column("id_auth", Integer),
     Column("create_date", String(30)),
-    Column("voicemail_enabled", _bool(), nullable=False),
+    Column("voicemail_enabled", _bool(), nullable=False, server_default=text("'t'")),
 )
 
 hv_pstnrange = Table(
@@ -165,13 +174,15 @@ hv_pstnrange = Table(
     Column("description", String(255)),
     Column("id_reseller", Integer),
     Column("country_code", String(6)),
-    Column("open_registration", _bool(), nullable=False),
-    Column("ussage", _bool(), nullable=False),
+    Column("open_registration", _bool(), nullable=False, server_default=text("'f'")),
+    Column("ussage", _bool(), nullable=False, server_default=text("'t'")),
 )
 
 hv_pstnusage = Table(
     "hv_pstnusage",
     metadata,
+    # NOT NULL and numbered (a sequence, AUTO_INCREMENT) on PostgreSQL and MySQL, where the PHP schema is
+    # reproduced; SQLite cannot number a column outside the primary key, so there it may stay NULL.
     Column("id", Integer),
     Column("extension", BigInteger, primary_key=True, autoincrement=False),
     Column("number", Integer),
@@ -186,12 +197,12 @@ hv_subscriptionlist = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("name", String(255)),
-    Column("value", _money(), nullable=False),
+    Column("value", _money(), nullable=False, server_default=text("0")),
     Column("f_dld", String(255)),
     Column("f_mobile", String(255)),
     Column("f_ild", String(255)),
     Column("id_reseller", Integer),
-    Column("invoice_value", _money(), nullable=False),
+    Column("invoice_value", _money(), nullable=False, server_default=text("0")),
 )
 
 hv_terminal = Table(
@@ -201,17 +212,17 @@ hv_terminal = Table(
     Column("customerid", Integer),
     Column("username", String(100)),
     Column("password", String(100)),
-    Column("screen_numbers", _bool(), nullable=False),
-    Column("t38_fax", _bool(), nullable=False),
+    Column("screen_numbers", _bool(), nullable=False, server_default=text("'t'")),
+    Column("t38_fax", _bool(), nullable=False, server_default=text("'f'")),
     Column("customer_name", String(255)),
     Column("id_pricelist", Integer),
     Column("pricelist_name", String(255)),
-    Column("balance_value", _money()),
+    Column("balance_value", _money(), server_default=text("0")),
     Column("id_auth", Integer),
     Column("id_subscription", Integer),
     Column("subscription_from", String(50)),
     Column("subscription_to", String(50)),
-    Column("value_left", _money()),
+    Column("value_left", _money(), server_default=text("0")),
     Column("id_terminal_location", Integer),
     Column("area_code", String(10)),
     Column("borough", String(255)),
@@ -221,8 +232,8 @@ hv_terminal = Table(
     Column("subscriptions", String(255)),
     Column("extensions", Text),
     Column("location", String(255)),
-    Column("location_city", Integer),
-    Column("location_street", Integer),
+    Column("location_city", Integer, ForeignKey(location_cities.c.id, ondelete="SET NULL", onupdate="CASCADE")),
+    Column("location_street", Integer, ForeignKey(location_streets.c.id, ondelete="SET NULL", onupdate="CASCADE")),
     Column("location_house", String(32)),
     Column("location_flat", String(32)),
 )
@@ -231,14 +242,18 @@ hv_province = Table(
     "hv_province",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", CHAR(20), nullable=False),
+    Column("name", CHAR(20), nullable=False, server_default=text("''")),
+    UniqueConstraint("name", name="hv_province_name_key"),
+    sqlite_autoincrement=True,
 )
 
 hv_county = Table(
     "hv_county",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(50), nullable=False),
+    Column("name", String(50), nullable=False, server_default=text("''")),
+    UniqueConstraint("name", name="hv_county_name_key"),
+    sqlite_autoincrement=True,
 )
 
 hv_borough = Table(
@@ -246,6 +261,8 @@ hv_borough = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(50), nullable=False),
+    UniqueConstraint("name", name="hv_borough_name_key"),
+    sqlite_autoincrement=True,
 )
 
 hv_pcb = Table(
@@ -255,6 +272,27 @@ hv_pcb = Table(
     Column("province", Integer, nullable=False),
     Column("county", Integer, nullable=False),
     Column("borough", Integer, nullable=False),
+)
+
+# The indexes of the PHP schema (PostgreSQL names; lms.mysql names them after the column). Only
+# lms.mysql indexes hv_pstn.customerid; the PostgreSQL step reproduces lms.pgsql, which does not.
+Index("hv_assign_customerid_idx", hv_assign.c.customerid)
+Index("hv_assign_keytype_idx", hv_assign.c.keytype)
+Index("hv_billing_customerid_idx", hv_billing.c.customerid)
+Index("hv_billing_success_call_idx", hv_billing.c.success_call)
+Index("hv_enduserlist_customerid_idx", hv_enduserlist.c.customerid)
+Index("hv_pstn_customerid_idx", hv_pstn.c.customerid).ddl_if(dialect=("mysql", "sqlite"))
+Index("hv_pstnusage_id_idx", hv_pstnusage.c.id)
+Index("hv_pstnusage_number_idx", hv_pstnusage.c.number)
+Index("hv_pstnusage_idrange_idx", hv_pstnusage.c.idrange)
+Index("hv_terminal_customerid_idx", hv_terminal.c.customerid)
+Index("hv_terminal_location_street_idx", hv_terminal.c.location_street)
+Index(
+    "hv_terminal_location_city_idx",
+    hv_terminal.c.location_city,
+    hv_terminal.c.location_street,
+    hv_terminal.c.location_house,
+    hv_terminal.c.location_flat,
 )
 
 TERMINAL_LOCAL_COLUMNS = ("location", "location_city", "location_street", "location_house", "location_flat")

@@ -1,7 +1,10 @@
 """The ``metroport_*`` tables of LMSMetroportPlugin, column for column (SQLAlchemy Core, queries only).
 
-The schema is created by ``sql/<dialect>/*.sql`` (or already exists where the PHP plugin ran: same names,
-same columns, same ``dbinfo`` key), never by ``metadata.create_all``. PostgreSQL folded the PHP
+Declared once, complete (columns, defaults, keys, indexes): the code queries with these and the MySQL
+and SQLite migrations are generated from them (``sql/<dialect>/2026032302.tables``). PostgreSQL keeps
+hand-written steps: they replay the PHP plugin's own upgrade steps, so a database at any PHP version
+is completed, and a fresh one is the PHP final schema byte for byte (pg_dump); a take-over finds the
+same names, columns and ``dbinfo`` key. PostgreSQL folded the PHP
 plugin's mixed-case column names (``AddressIp``, ``ModelName``, ``countActive``...) to lower case, so
 these names are lower case; :data:`STB_COLUMNS` and :data:`TV_PACKAGE_COLUMNS` are the provider fields
 the syncs copy, in table order.
@@ -14,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -24,8 +28,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.mysql import TIMESTAMP
 
 metadata = MetaData()
+_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+_SERIAL = {**_OPTIONS, "sqlite_autoincrement": True}
 
 
 def _big(name: str) -> Column:
@@ -48,9 +55,16 @@ metroport_settings = Table(
     "metroport_settings",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(60), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
     Column("value", Text, nullable=False),
-    Column("updated", DateTime, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    Column(
+        "updated",
+        DateTime().with_variant(TIMESTAMP(), "mysql"),
+        nullable=False,
+        server_default=text("CURRENT_TIMESTAMP"),
+    ),
+    UniqueConstraint("name", name="metroport_settings_name_key"),
+    **_SERIAL,
 )
 
 metroport_customers = Table(
@@ -63,7 +77,8 @@ metroport_customers = Table(
     Column("metrotv_suspend_billing", SmallInteger, nullable=False, server_default=text("0"), default=0),
     Column("metro_fsecure_suspend", SmallInteger, nullable=False, server_default=text("0"), default=0),
     Column("metro_fsecure_suspend_billing", SmallInteger, nullable=False, server_default=text("0"), default=0),
-    UniqueConstraint("metroport_user_id", "lms_user_id"),
+    UniqueConstraint("metroport_user_id", "lms_user_id", name="metroport_customers_metroport_user_id_lms_user_id_key"),
+    **_SERIAL,
 )
 
 metroport_fsecure_packages = Table(
@@ -74,6 +89,9 @@ metroport_fsecure_packages = Table(
     Column("name", String(255), nullable=False),
     Column("description", Text),
     _big("license_size"),
+    Index("metroport_fsecure_packages_ext_id", "ext_id"),
+    Index("metroport_fsecure_packages_license_size", "license_size"),
+    **_OPTIONS,
 )
 
 TV_PACKAGE_COLUMNS = (
@@ -112,6 +130,8 @@ metroport_metrotv_packages = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     *(_tv_column(c) for c in TV_PACKAGE_COLUMNS),
+    *(Index(f"metroport_metrotv_packages_{c}", c) for c in ("firmid", "active", "provider")),
+    **_OPTIONS,
 )
 
 STB_COLUMNS = (
@@ -132,9 +152,9 @@ _STB_SMALL = {"devel", "servicetype_force", "must_reboot", "private", "active"}
 
 def _stb_column(name: str) -> Column:
     if name == "mac":
-        return Column(name, String(255), nullable=False, unique=True)
+        return Column(name, String(255), nullable=False)
     if name in _STB_STR:
-        return Column(name, String(255), unique=name == "serialnumber")
+        return Column(name, String(255))
     if name in _STB_TEXT:
         return Column(name, Text)
     if name in _STB_SMALL:
@@ -147,6 +167,13 @@ metroport_metrotv_stb = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     *(_stb_column(c) for c in STB_COLUMNS),
+    UniqueConstraint("mac", name="metroport_metrotv_stb_mac_key"),
+    UniqueConstraint("serialnumber", name="metroport_metrotv_stb_serial_unique"),
+    *(
+        Index(f"metroport_metrotv_stb_{c}", c)
+        for c in ("firmid", "mac", "serialnumber", "status", "userid", "iptv_accountid", "active")
+    ),
+    **_OPTIONS,
 )
 
 TABLES = (

@@ -1,5 +1,9 @@
 -- LMSHiperusPlugin schema 2017011900, as the PHP plugin's doc/lms.mysql creates it, made re-runnable
 -- (IF NOT EXISTS, seed rows skipped when present). dbinfo is written by the migration runner.
+-- Hand-written, not generated from tables.py: a take-over finds the PHP file's tables, and SQLAlchemy's
+-- DDL cannot reproduce two of its points: hv_pstnusage.id is AUTO_INCREMENT outside the primary key
+-- (rows are inserted without it), and the tables are utf8/utf8_polish_ci with their COMMENTs.
+-- tests/plugins/test_plugin_schemas.py proves it holds what tables.py declares and what lms.mysql has.
 
 CREATE TABLE IF NOT EXISTS hv_customers (
   id int(11) NOT NULL ,

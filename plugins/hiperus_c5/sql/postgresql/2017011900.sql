@@ -1,5 +1,8 @@
 -- LMSHiperusPlugin schema 2017011900, as the PHP plugin's doc/lms.pgsql creates it, made re-runnable
 -- (IF NOT EXISTS, seed rows skipped when present). dbinfo is written by the migration runner.
+-- Hand-written, not generated from tables.py: a take-over finds the PHP file's objects (the enum types,
+-- sequences named after the PHP file and called by ::text, hv_pstnusage.id numbered outside the
+-- primary key). tests/plugins/test_plugin_schemas.py proves it holds what tables.py declares.
 
 DO $$
 BEGIN

@@ -1,0 +1,4 @@
+-- Indexes on macs.nodeid and netdevices.ownerid (see postgresql/2026120701.sql): the embedded SQLite
+-- core schema (lmsplugins/lms/tables_network.py) declares both (macs_nodeid_idx,
+-- netdevices_ownerid_idx), so this step has nothing to do here; it exists so the version is the same
+-- in every dialect.
