@@ -34,6 +34,7 @@ from types import ModuleType
 from sqlalchemy import Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from lmsplugins.errors import SchemaError
 from lmsplugins.lms.settings import get_dbinfo, set_dbinfo
 
 HOST_DBINFO_KEY = "dbversion_LMSPluginsHost"
@@ -151,8 +152,9 @@ def _module_at(file: Path) -> ModuleType:
             return importlib.import_module(f"{name}.{file.stem}")
     spec = importlib.util.spec_from_file_location(f"lmsplugins_tables_{abs(hash(str(folder)))}", file)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {file}")
+        raise SchemaError(f"cannot import {file}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # once per process: its tables stay the same objects
     spec.loader.exec_module(module)
     return module
 
@@ -162,16 +164,16 @@ def declared_tables(path: Path) -> list[Table]:
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith(("#", "--"))]
     if not lines:
-        raise ValueError(f"{path}: names no module")
+        raise SchemaError(f"migration step {path} names no tables module")
     file = path.parent.parent.parent / lines[0]
     if not file.is_file():
-        raise ValueError(f"{path}: no module {file}")
+        raise SchemaError(f"migration step {path}: no tables module {file}")
     module = _module_at(file)
     metadata = module.metadata
     if len(lines) > 1:
         missing = [n for n in lines[1:] if n not in metadata.tables]
         if missing:
-            raise ValueError(f"{path}: {lines[0]} declares no table {', '.join(missing)}")
+            raise SchemaError(f"migration step {path}: {lines[0]} declares no table {', '.join(missing)}")
         return [metadata.tables[n] for n in lines[1:]]
     return list(getattr(module, "TABLES", metadata.sorted_tables))
 
