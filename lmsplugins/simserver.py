@@ -84,6 +84,12 @@ class FaultSet:
                 raise ValueError(f"unknown fault {key!r}")
             setattr(self, key, value)
 
+    def restore_defaults(self) -> None:
+        """Every fault back to its default (none injected), as a fresh simulator starts."""
+        fresh = type(self)()
+        for f in fields(self):  # type: ignore[arg-type]
+            setattr(self, f.name, getattr(fresh, f.name))
+
 
 def count_down(faults: object, name: str) -> bool:
     """Use one of the counter fault *name* (the next N requests): True when it applies to this request.

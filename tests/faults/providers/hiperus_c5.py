@@ -54,8 +54,7 @@ class HiperusProvider:
 
     def clear(self) -> None:
         self.host.set_uiconfig("lmsplugins.http_retry_budget", "120")
-        self.sim.faults.update({"latency": 0.0, "http_5xx": 0, "http_429": 0, "truncate": 0, "malformed": 0,
-                                "soap_fault": 0, "expire_session_in": 0})
+        self.sim.faults.restore_defaults()
 
     def change(self) -> None:
         """One account renamed, one terminal (and its number) gone, other CDR values."""

@@ -54,7 +54,6 @@ _SWITCHES: dict[str, dict] = {
     "error_body": {"malformed": 1, "malformed_body": '{"status":false,"message":"Unexpected error"}'},
     "session_expired": {"expire_session": 1},
 }
-_OFF = {"latency": 0.0, "http_5xx": 0, "rate_limit": 0, "truncate": 0, "malformed": 0, "expire_session": 0}
 
 
 @dataclass
@@ -65,7 +64,7 @@ class MvnoProvider:
         self.env.sim.faults.update(_SWITCHES[fault])
 
     def clear(self) -> None:
-        self.env.sim.faults.update(_OFF)
+        self.env.sim.faults.restore_defaults()
 
     def change(self) -> None:
         """One SIM blocked, another deleted, and every billing record six hours earlier."""
