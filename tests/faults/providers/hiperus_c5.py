@@ -6,14 +6,17 @@ timeout is a platform slower than the retry budget, which the fault run sets to 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fault_matrix import Declaration
+from fault_matrix import REPO, Declaration
 
 from lmsplugins.host import Host
-from lmsplugins.simserver import RunningServer, serve
-from plugins.hiperus_c5.simulator import HiperusSimulator, Scale, make_app
+from plugins.hiperus_c5.simulator import Scale
+
+sys.path.insert(0, str(REPO / "tests" / "plugins" / "hiperus_c5"))
+import hiperus_env
 
 ARGV = ("hiperus-c5", "import", "-a", "-b", "-F", "2024/01/01", "-T", "2024/01/03", "-Y", "all")
 
@@ -43,53 +46,35 @@ _SWITCHES: dict[str, dict] = {
 
 @dataclass
 class HiperusProvider:
-    host: Host
-    sim: HiperusSimulator
-    server: RunningServer
+    env: hiperus_env.Env
 
     def inject(self, fault: str) -> None:
         if fault == "timeout":
-            self.host.set_uiconfig("lmsplugins.http_retry_budget", "1")
-        self.sim.faults.update(_SWITCHES[fault])
+            self.env.host.set_uiconfig("lmsplugins.http_retry_budget", "1")
+        self.env.sim.faults.update(_SWITCHES[fault])
 
     def clear(self) -> None:
-        self.host.set_uiconfig("lmsplugins.http_retry_budget", "120")
-        self.sim.faults.restore_defaults()
+        self.env.host.set_uiconfig("lmsplugins.http_retry_budget", "120")
+        self.env.sim.faults.restore_defaults()
 
     def change(self) -> None:
         """One account renamed, one terminal (and its number) gone, other CDR values."""
-        state = self.sim.state
+        state = self.env.sim.state
         first = min(state.customers)
         state.customers[first]["name"] = "Zmieniona Nazwa Sp. z o.o."
         gone = max(state.terminals)
         username = state.terminals.pop(gone)["username"]
         for key in [k for k, e in state.extensions.items() if e["terminal_name"] == username]:
             del state.extensions[key]
-        self.sim.cdrs.seed += 1
+        self.env.sim.cdrs.seed += 1
 
     def stop(self) -> None:
-        self.server.stop()
+        self.env.server.stop()
 
 
 def start(host: Host, tmp_path: Path) -> HiperusProvider:
-    sim = make_app(
-        4,
-        Scale(customers=5, terminals_per_customer=2, ranges=1, range_size=30, cdrs_per_day=40),
-        rate_limit=None,
-    )
-    server = serve(sim)
-    for key, value in {
-        "api_url": server.url + "/hiperusapi.php",
-        "username": "reseller",
-        "password": "secret",
-        "domain": "demo.hiperus.pl",
-        "state_dir": str(tmp_path / "hiperus-state"),
-        "throttle_calls": "1000",
-        "throttle_period": "1",
-        "invoice_source": "2",
-    }.items():
-        host.set_uiconfig(f"hiperus_c5.{key}", value)
-    return HiperusProvider(host, sim, server)
+    scale = Scale(customers=5, terminals_per_customer=2, ranges=1, range_size=30, cdrs_per_day=40)
+    return HiperusProvider(hiperus_env.make_env(host, tmp_path, scale=scale, install=False, seed=4))
 
 
 DECLARATION = Declaration(

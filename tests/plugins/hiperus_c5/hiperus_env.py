@@ -62,13 +62,14 @@ def make_env(
     install: bool = True,
     wrap: Callable[[Any], Any] | None = None,
     settings: dict[str, str] | None = None,
+    seed: int = 1,
     **sim_options: Any,
 ) -> Env:
     if install:
         dbs.install(host, "hiperus_c5")
     sim_options.setdefault("rate_limit", None)
     sim = make_app(
-        1,
+        seed,
         scale or Scale(customers=6, terminals_per_customer=2, ranges=2, range_size=20, cdrs_per_day=10),
         **sim_options,
     )
