@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from needs import require
-from sqlalchemy import text, update
+from sqlalchemy import Connection, Table, text, update
 
 import lmsplugins.cli  # noqa: F401  (loads lmsplugins.notify through the CLI, whose module it imports)
 from lmsplugins.host import Host
@@ -100,6 +100,16 @@ def ours(ini: Path, channel: str) -> float:
     return time.perf_counter() - started
 
 
+def one_by_one(conn: Connection, select_sql: str, ids: list[int], table: Table, **values: int) -> int:
+    """The rows *select_sql* picks among *ids* (in chunks), then one UPDATE per row, as the PHP does."""
+    picked: list[int] = []
+    for part in chunks(ids):
+        picked += conn.execute(text(select_sql), {"ids": part}).scalars().all()
+    for row_id in picked:
+        conn.execute(update(table).where(table.c.id == row_id).values(**values))
+    return len(picked)
+
+
 def baseline(host: Host, channel: str) -> tuple[float, int]:
     """lms-notify.php's way on the same selection: one UPDATE per node, customer and assignment."""
     block = channel == "block"
@@ -109,39 +119,26 @@ def baseline(host: Host, channel: str) -> tuple[float, int]:
         actions = parse_actions("node-access,customer-status,assignment-invoice", registry(host))
         ids, _names, node_ids = choose(conn, channel, query, list(found), actions)
         started = time.perf_counter()
-        picked_nodes = []
-        for part in chunks(node_ids):
-            picked_nodes += (
-                conn.execute(
-                    text("SELECT id FROM nodes WHERE access = :a AND id = ANY(:ids)"),
-                    {"a": 1 if block else 0, "ids": part},
-                )
-                .scalars()
-                .all()
-            )
-        for node_id in picked_nodes:
-            conn.execute(update(nodes).where(nodes.c.id == node_id).values(access=0 if block else 1))
-        picked = []
-        for part in chunks(ids):
-            cond = "status <> 5" if block else "status = 5"
-            picked += (
-                conn.execute(text(f"SELECT id FROM customers WHERE {cond} AND id = ANY(:ids)"), {"ids": part})
-                .scalars()
-                .all()
-            )
-        for cid in picked:
-            conn.execute(update(customers).where(customers.c.id == cid).values(status=5 if block else 3))
-        assigns = []
-        for part in chunks(ids):
-            cond = "invoice = 1" if block else "invoice <> 1"
-            assigns += (
-                conn.execute(text(f"SELECT id FROM assignments WHERE {cond} AND customerid = ANY(:ids)"), {"ids": part})
-                .scalars()
-                .all()
-            )
-        for aid in assigns:
-            conn.execute(update(assignments).where(assignments.c.id == aid).values(invoice=0 if block else 1))
-        return time.perf_counter() - started, len(picked_nodes) + len(picked) + len(assigns)
+        written = one_by_one(
+            conn,
+            f"SELECT id FROM nodes WHERE access = {1 if block else 0} AND id = ANY(:ids)",
+            node_ids,
+            nodes,
+            access=0 if block else 1,
+        )
+        cond = "status <> 5" if block else "status = 5"
+        written += one_by_one(
+            conn, f"SELECT id FROM customers WHERE {cond} AND id = ANY(:ids)", ids, customers, status=5 if block else 3
+        )
+        cond = "invoice = 1" if block else "invoice <> 1"
+        written += one_by_one(
+            conn,
+            f"SELECT id FROM assignments WHERE {cond} AND customerid = ANY(:ids)",
+            ids,
+            assignments,
+            invoice=0 if block else 1,
+        )
+        return time.perf_counter() - started, written
 
 
 def changed(host: Host) -> tuple[int, int, int]:
