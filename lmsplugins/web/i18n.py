@@ -125,6 +125,9 @@ _PL: dict[str, str] = {
     "Server error": "Błąd serwera",
     "Something went wrong; the details are in the server log.": "Wystąpił błąd; szczegóły są w logu serwera.",
     "This panel failed": "Ten panel zgłosił błąd",
+    "Plugins enabled but not installed: run 'lmsplugins db upgrade'": (
+        "Wtyczki włączone, ale niezainstalowane: uruchom 'lmsplugins db upgrade'"
+    ),
     "This plugin's tables are not installed yet: run 'lmsplugins db upgrade'.": (
         "Tabele tej wtyczki nie są jeszcze zainstalowane: uruchom 'lmsplugins db upgrade'."
     ),

@@ -23,9 +23,10 @@ from lmsplugins.plugin import AttentionItem
 from lmsplugins.web.auth import User
 from lmsplugins.web.context import WebState, gettext
 from lmsplugins.web.rights import ADMIN
-from lmsplugins.web.slots import user_allowed
+from lmsplugins.web.slots import installed_versions, user_allowed
 
 log = logging.getLogger(__name__)
+NOT_INSTALLED_ITEM = "Plugins enabled but not installed: run 'lmsplugins db upgrade'"
 
 HOST_GROUP = "lmsplugins"
 
@@ -84,12 +85,17 @@ def _host_items(web: WebState, groups: list[JobGroup], now: float) -> list[Atten
     return items
 
 
-def _plugin_items(web: WebState, engine: Engine) -> tuple[list[AttentionItem], list[str]]:
+def _plugin_items(web: WebState, engine: Engine) -> tuple[list[AttentionItem], list[str], int]:
     """Each enabled plugin's items, each plugin on a connection of its own (a failed query on
-    PostgreSQL spoils its transaction, which must not spoil the next plugin's)."""
+    PostgreSQL spoils its transaction, which must not spoil the next plugin's). Plugins enabled but
+    not installed yet are counted, not asked: their queries could only fail on missing tables."""
     items: list[AttentionItem] = []
     failed: list[str] = []
+    not_installed = 0
     for plugin in web.host.registry.enabled:
+        if plugin.db_version and plugin.dbinfo_key not in installed_versions(web):
+            not_installed += 1
+            continue
         if plugin.attention is None:
             continue
         try:
@@ -98,7 +104,7 @@ def _plugin_items(web: WebState, engine: Engine) -> tuple[list[AttentionItem], l
         except Exception as exc:
             log.exception("attention items of plugin %s failed", plugin.name)
             failed.append(f"{plugin.title}: {type(exc).__name__}")
-    return items, failed
+    return items, failed, not_installed
 
 
 def _url(item: AttentionItem) -> str | None:
@@ -117,10 +123,13 @@ def attention(
 ) -> list[ShownItem]:
     """Items for *user* (permissions applied), errors first, each with a count and a link."""
     now = time.time() if now is None else now
-    plugin_items, failed = _plugin_items(web, engine)
+    plugin_items, failed, not_installed = _plugin_items(web, engine)
     items = _host_items(web, groups, now) + plugin_items
     if failed:
         items.append(AttentionItem("Plugins whose start-page items failed", len(failed), severity="error",
+                                   endpoint="admin.plugins", permission=ADMIN))
+    if not_installed:
+        items.append(AttentionItem(NOT_INSTALLED_ITEM, not_installed, severity="warning",
                                    endpoint="admin.plugins", permission=ADMIN))
     order = {"error": 0, "warning": 1, "info": 2}
     shown = [

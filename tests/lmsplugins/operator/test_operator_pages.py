@@ -193,3 +193,21 @@ def test_metrics_when_the_database_fails_is_503(host, app, monkeypatch):
     monkeypatch.setattr(views_status, "job_health", down)
     response = app.test_client().get("/metrics")
     assert response.status_code == 503 and "cannot be read" in text(response)
+
+
+def test_start_page_counts_a_plugin_enabled_but_not_installed_without_asking_it(host, app):
+    asked: list[str] = []
+
+    def attention(_host, _conn):
+        asked.append("asked")
+        return [AttentionItem("Pending rows", 3, endpoint="core.customers")]
+
+    pending = Plugin(name="pending", title="Pending", lms_class="LMSPendingPlugin", version="1",
+                     db_version="2026120100", attention=attention)  # fmt: skip
+    host.registry.found.append(pending)
+    host.registry.enabled.append(pending)
+    page = text(log_in(app).get("/"))
+    items = re.search(r'<ul class="attention" id="attention">(.*?)</ul>', page, re.S).group(1)
+    shown = items.replace("&#39;", "'")
+    assert re.search(r"but not installed: run 'lmsplugins db upgrade'</a>:\s*<strong class=\"count\">1<", shown)
+    assert asked == [] and "Pending rows" not in items
