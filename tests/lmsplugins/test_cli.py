@@ -229,3 +229,19 @@ def test_demo_runs_every_plugins_jobs_without_serving(tmp_path):
     assert jobs["hiperus_c5.import"] == "done" and "hiperus_c5.invoice" in jobs
     assert jobs["metroport_mvno.sync"] == "done"
     assert cdrs > 0 and linked > 0 and hv_cdrs > 0
+
+
+def test_click_usage_errors_are_one_error_line_with_exit_2():
+    import subprocess
+    import sys
+
+    for args, expected in (
+        (["--bogus"], "error: No such option '--bogus'. (see 'lmsplugins --help')"),
+        (["nosuch"], "error: No such command 'nosuch'. (see 'lmsplugins --help')"),
+        (["jobs", "--limit", "x"], "error: Invalid value for '--limit'"),
+    ):
+        script = str(Path(sys.executable).with_name("lmsplugins"))
+        proc = subprocess.run([script, *args], capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 2, proc
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(expected), proc.stderr
+        assert "Usage:" not in proc.stderr + proc.stdout
