@@ -18,6 +18,7 @@ PL: dict[str, str] = {
     "Fetch greetings at all": "Czy w ogóle pobierać powitania",
     "Flag notes as blocked": "Oznacz notatki jako zablokowane",
     "Notes": "Notatki",
+    "Notes stored": "Zapisane notatki",
     "no greeting returned for customer #{customer}": "brak powitania dla klienta #{customer}",
     "See example notes": "Podgląd notatek przykładu",
 }

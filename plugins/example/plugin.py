@@ -70,6 +70,7 @@ plugin = Plugin(
         Setting("example.enabled_greetings", "bool", default=True, description="Fetch greetings at all"),
     ],
     permissions=[Permission("example_read", "See example notes")],
+    counter_labels={"notes": "Notes stored"},
     cli=_cli,
     blueprint=_blueprint,
     menu=[MenuEntry("Example notes", "example.index", permission="example_read")],

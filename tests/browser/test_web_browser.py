@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
     host = dbs.sqlite_host(tmp_path, seeded=True)
     dbs.install(host, "example")
-    run_job(host, "example:sync", lambda job: job.count("greetings", 24))
+    run_job(host, "example.sync", lambda job: job.count("notes", 24))
     ini = host.ini_config.path
     host.dispose()
     with serve_lms(ini, tmp_path / "serve.log") as url:
@@ -73,7 +73,7 @@ def test_login_card_setting_jobs_logout(browser, server):
 
     page.click("nav.menu >> text=Uruchomienia zadań")
     jobs = page.locator("#jobs").inner_text()
-    assert "example:sync" in jobs and "greetings=24" in jobs
+    assert "example.sync" in jobs and "Zapisane notatki: 24" in jobs
 
     page.click("#logout")
     page.wait_for_selector(".flash")
