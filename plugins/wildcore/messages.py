@@ -20,7 +20,7 @@ PL: dict[str, str] = {
     "distance": "odległość",
     "Last down": "Ostatnie rozłączenie",
     "UNI ports": "Porty UNI",
-    "Link": "Łącze",
+    "Link state": "Stan łącza",
     "changed": "zmiana",
     "MACs seen": "Widziane adresy MAC",
     "Device": "Urządzenie",

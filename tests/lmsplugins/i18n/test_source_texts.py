@@ -136,9 +136,9 @@ def test_the_reader_finds_calls_in_python_and_templates(tmp_path):
     assert _template_texts(template) == {"One", "Two"}
 
 
-KNOWN_CONFLICTS = frozenset({"Link"})
-"""Keys that mean different things in two plugins (Hiperus C5: "Link" the action, Powiąż; Wildcore: "Link"
-the state of a port, Łącze). Whichever plugin loads last decides both; one of them needs its own key."""
+KNOWN_CONFLICTS: frozenset[str] = frozenset()
+"""Keys allowed to mean different things in two plugins (none: Wildcore's port state became "Link state"
+when Hiperus C5's "Link" action, Powiąż, clashed with it)."""
 
 
 def polish_sources() -> dict[str, dict[str, str]]:
