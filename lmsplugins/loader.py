@@ -90,6 +90,12 @@ class Registry:
     def is_enabled(self, plugin: Plugin) -> bool:
         return plugin in self.enabled
 
+    @property
+    def failed_named(self) -> list[FailedPlugin]:
+        """Failures of plugins the administrator named: the ones that cost a feature. A broken plugin
+        nobody enabled is listed on the plugins page but raises no alarm on the start page or /metrics."""
+        return [f for f in self.failed if self.named_as(f.name) is not None]
+
     def named_as(self, name: str) -> str | None:
         """The item of ``lmsplugins.plugins`` that names plugin *name* (any of its names), or None."""
         plugin = self.get(name)

@@ -78,7 +78,7 @@ def _host_items(web: WebState, groups: list[JobGroup], now: float) -> list[Atten
                                    endpoint="admin.jobs", params={"job": overdue[0].job} if len(overdue) == 1 else {},
                                    permission=ADMIN))
     registry = web.host.registry
-    broken = len(registry.failed) + len(web.web_failures)
+    broken = len(registry.failed_named) + len(web.web_failures)
     if broken:
         items.append(AttentionItem("Plugins that failed to load", broken, severity="error", endpoint="admin.plugins",
                                    permission=ADMIN))

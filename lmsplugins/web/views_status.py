@@ -183,7 +183,7 @@ def metrics() -> Any:
     if not in_address_list(allowed, address):
         current_app.logger.warning("/metrics refused to %s (not in %s)", address, METRICS_ALLOW)
         return Response(f"forbidden: {address} is not in {METRICS_ALLOW}\n", 403, mimetype="text/plain")
-    failed = len(host.registry.failed) + len(web_state().web_failures)
+    failed = len(host.registry.failed_named) + len(web_state().web_failures)
     try:
         healths = job_health(host)
     except SQLAlchemyError as exc:

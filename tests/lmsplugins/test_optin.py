@@ -130,6 +130,9 @@ def test_a_plugin_that_fails_to_load_says_whether_it_was_named(tmp_path):
     assert "wanted needs package foo" in wanted and wanted.endswith("[named in lmsplugins.plugins as wanted (lms.ini)]")
     assert unwanted.endswith("[not named in lmsplugins.plugins (lms.ini)]")
     assert "MISSING" not in out
+    registry = Host(ini).registry
+    assert [f.name for f in registry.failed_named] == ["wanted"], "only a named plugin's failure raises an alarm"
+    assert sorted(f.name for f in registry.failed) == ["unwanted", "wanted"]
 
 
 def test_a_plugin_not_named_has_no_menu_entry_and_no_pages(tmp_path):
