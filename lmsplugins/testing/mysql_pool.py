@@ -243,6 +243,7 @@ class Pool:
         if self._free:
             return self._free.pop()
         name = f"{self.prefix}_{os.getpid()}_{next(_counter)}"
+        self._reconnect_if_gone()  # a test that kills server connections may have taken ours too
         cur = self._admin.cursor()
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
@@ -267,7 +268,7 @@ class Pool:
     def _reconnect_if_gone(self) -> None:
         try:
             self._admin.ping()
-        except pymysql.MySQLError:
+        except (pymysql.MySQLError, OSError):
             self._admin = connect(self.params)
 
     def discard(self, name: str) -> None:

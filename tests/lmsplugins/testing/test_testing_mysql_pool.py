@@ -89,3 +89,24 @@ def test_a_failed_reset_drops_the_database_instead_of_reusing_it(tmp_path, mysql
     other = mysql_pool.acquire()
     mysql_pool.release(other)
     assert other != name
+
+
+def test_a_new_database_is_made_after_the_pools_own_connection_was_killed(mysql_pool: Pool):
+    from lmsplugins.testing.mysql_pool import connect
+
+    with mysql_pool._admin.cursor() as cur:
+        cur.execute("SELECT CONNECTION_ID()")
+        (admin_id,) = cur.fetchone()
+    killer = connect(mysql_pool.params)
+    try:
+        with killer.cursor() as cur:
+            cur.execute(f"KILL {int(admin_id)}")
+    finally:
+        killer.close()
+    free, mysql_pool._free = mysql_pool._free, []  # force a new database, the path that uses the connection
+    try:
+        name = mysql_pool.acquire()
+        assert mysql_pool.differences(name) == []
+        mysql_pool.release(name)
+    finally:
+        mysql_pool._free += free
