@@ -251,7 +251,32 @@ def _read_chunk(conn: Connection, after: int, plan: _Plan) -> tuple[list[Any], d
         return chunk, {}
     lo, hi = chunk[0].id, chunk[-1].id
     queries = _queries(lo, hi, plan.types, plan.now, plan.passwords)
+    if conn.dialect.name == "postgresql":
+        return chunk, _pipelined(conn, queries)
     return chunk, {name: _grouped(conn, q) for name, q in queries.items()}
+
+
+def _pipelined(conn: Connection, queries: dict[str, Select]) -> dict[str, dict[int, list[Any]]]:
+    """:func:`_grouped` for each query, sent to PostgreSQL in one pipeline (psycopg's pipeline mode):
+    one round trip for the chunk's related rows instead of seven. Each round trip made the read-ahead
+    thread wait for the GIL again behind the encoding thread."""
+    raw = conn.connection.dbapi_connection
+    cursors = []
+    try:
+        with raw.pipeline():
+            for query in queries.values():
+                cursor = raw.cursor()
+                cursors.append(cursor)
+                cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+        result = {}
+        for (name, query), cursor in zip(queries.items(), cursors, strict=True):
+            row_type = _row_type(tuple(c.key for c in query.selected_columns))
+            rows = map(partial(tuple.__new__, row_type), cursor.fetchall())
+            result[name] = {key: list(group) for key, group in groupby(rows, itemgetter(0))}
+        return result
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 @dataclass(frozen=True)
