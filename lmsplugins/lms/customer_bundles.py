@@ -27,7 +27,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import groupby
 from operator import itemgetter
@@ -53,6 +53,9 @@ from lmsplugins.lms.tables_location import stats
 from lmsplugins.lms.tables_network import macs
 
 DOC_CONTRACT = -1
+_make = tuple.__new__
+"""``_make(NamedTupleClass, values)``: a named tuple made in C, without its class's Python ``__new__``
+(one frame less for each of the export's customers and addresses)."""
 CUSTOMER_FIELDS = ("ten", "ssn", "regon", "rbe", "icn", "info", "altname")
 """Customer columns an export may pass on as extra data (UserSide's additional data)."""
 
@@ -73,18 +76,18 @@ class AddressRow(NamedTuple):
     building_id: int | None
 
 
-@dataclass
-class CustomerBundle:
-    """One customer and its related rows, as read for an export."""
+class CustomerBundle(NamedTuple):
+    """One customer and its related rows, as read for an export (a tuple: 100,000 of them are made
+    per export, and a tuple is the cheapest object to make)."""
 
     customer: Any
     balance: Any = 0
-    addresses: list[Any] = field(default_factory=list)
-    contacts: list[Any] = field(default_factory=list)
-    nodes: list[Any] = field(default_factory=list)
-    assignments: list[Any] = field(default_factory=list)
-    contracts: list[Any] = field(default_factory=list)
-    groups: list[int] = field(default_factory=list)
+    addresses: Sequence[Any] = ()
+    contacts: Sequence[Any] = ()
+    nodes: Sequence[Any] = ()
+    assignments: Sequence[Any] = ()
+    contracts: Sequence[Any] = ()
+    groups: Sequence[int] = ()
     traffic: tuple[int, int] = (0, 0)
 
 
@@ -186,9 +189,36 @@ def _stream(conn: Connection, query: Select, batch: int = 10000) -> Iterator[tup
         cursor.close()
 
 
-def _grouped(conn: Connection, query: Select) -> dict[int, list[Any]]:
+def _grouped(conn: Connection, query: Select) -> dict[int, Any]:
     """Rows by their first column (the customer id; every query is ordered by it)."""
-    return {key: list(rows) for key, rows in groupby(_rows(conn, query), itemgetter(0))}
+    return _by_customer(query, _fetch(conn, query))
+
+
+_SINGLE_VALUE = frozenset({"balance", "customergroupid"})
+"""Queries of (customer id, one value): grouped as the bare value (a balance) or a list of values
+(group ids), without a row object per row."""
+
+
+def _by_customer(query: Select, rows: list[tuple[Any, ...]]) -> dict[int, Any]:
+    """*rows* (plain tuples, ordered by customer id) -> customer id -> a balance, a list of group ids,
+    or a list of named rows."""
+    names = tuple(c.key for c in query.selected_columns)
+    if len(names) == 2 and names[1] in _SINGLE_VALUE:
+        if names[1] == "balance":
+            return dict(rows)
+        return {key: [row[1] for row in group] for key, group in groupby(rows, itemgetter(0))}
+    made = map(partial(tuple.__new__, _row_type(names)), rows)
+    return {key: list(group) for key, group in groupby(made, itemgetter(0))}
+
+
+def _fetch(conn: Connection, query: Select) -> list[tuple[Any, ...]]:
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _queries(lo: int, hi: int, address_types: Sequence[int], now: int, passwords: bool) -> dict[str, Select]:
@@ -256,10 +286,12 @@ def _read_chunk(conn: Connection, after: int, plan: _Plan) -> tuple[list[Any], d
     return chunk, {name: _grouped(conn, q) for name, q in queries.items()}
 
 
-def _pipelined(conn: Connection, queries: dict[str, Select]) -> dict[str, dict[int, list[Any]]]:
-    """:func:`_grouped` for each query, sent to PostgreSQL in one pipeline (psycopg's pipeline mode):
-    one round trip for the chunk's related rows instead of seven. Each round trip made the read-ahead
-    thread wait for the GIL again behind the encoding thread."""
+def _pipelined(conn: Connection, queries: dict[str, Select]) -> Callable[[], dict[str, dict[int, list[Any]]]]:
+    """The chunk's related queries sent to PostgreSQL in one pipeline (psycopg's pipeline mode): one
+    round trip instead of seven. The answers stay in the driver's result buffers until the returned
+    function turns them into rows (:func:`_grouped`'s shape): the read-ahead thread only waits for
+    PostgreSQL (without the GIL), and the rows are made by the thread that uses them, instead of two
+    threads taking the GIL from each other for every chunk."""
     raw = conn.connection.dbapi_connection
     cursors = []
     try:
@@ -268,15 +300,22 @@ def _pipelined(conn: Connection, queries: dict[str, Select]) -> dict[str, dict[i
                 cursor = raw.cursor()
                 cursors.append(cursor)
                 cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
-        result = {}
-        for (name, query), cursor in zip(queries.items(), cursors, strict=True):
-            row_type = _row_type(tuple(c.key for c in query.selected_columns))
-            rows = map(partial(tuple.__new__, row_type), cursor.fetchall())
-            result[name] = {key: list(group) for key, group in groupby(rows, itemgetter(0))}
-        return result
-    finally:
+    except BaseException:
         for cursor in cursors:
             cursor.close()
+        raise
+
+    def rows() -> dict[str, dict[int, list[Any]]]:
+        try:
+            result = {}
+            for (name, query), cursor in zip(queries.items(), cursors, strict=True):
+                result[name] = _by_customer(query, cursor.fetchall())
+            return result
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    return rows
 
 
 @dataclass(frozen=True)
@@ -380,6 +419,8 @@ def iter_customers(
         load_indexes()
         chunks = _chunks(conn, plan)
     for chunk, related in chunks:
+        if callable(related):
+            related = related()
         buildings, traffic = indexes
         balances, addresses_, contacts = related["balances"], related["addresses"], related["contacts"]
         nodes_, assignments_, contracts, groups = (
@@ -388,17 +429,23 @@ def iter_customers(
             related["contracts"],
             related["groups"],
         )
+        none: tuple[()] = ()
         for row in chunk:
             cid = row.id
-            balance = balances.get(cid)
-            yield CustomerBundle(
-                customer=row,
-                balance=balance[0].balance if balance else 0,
-                addresses=[AddressRow(*r, buildings.get(r.address_id)) for r in addresses_.get(cid, ())],
-                contacts=contacts.get(cid, []),
-                nodes=nodes_.get(cid, []),
-                assignments=assignments_.get(cid, []),
-                contracts=contracts.get(cid, []),
-                groups=[r.customergroupid for r in groups.get(cid, ())],
-                traffic=traffic.get(cid),
+            address_rows = addresses_.get(cid, none)
+            yield _make(
+                CustomerBundle,
+                (
+                    row,
+                    balances.get(cid, 0),
+                    [_make(AddressRow, (*r, buildings.get(r.address_id))) for r in address_rows]
+                    if address_rows
+                    else none,
+                    contacts.get(cid, none),
+                    nodes_.get(cid, none),
+                    assignments_.get(cid, none),
+                    contracts.get(cid, none),
+                    groups.get(cid, none),
+                    traffic.get(cid),
+                ),
             )

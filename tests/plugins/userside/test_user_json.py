@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from reference import fast_and_reference
 from sqlalchemy import func, select
-from userside_data import build
+from userside_data import add_edge_cases, build
 
 from lmsplugins.host import Host
 from lmsplugins.lms.customer_bundles import iter_customers
@@ -37,10 +37,11 @@ def test_fast_text_is_the_reference_encoding(tmp_path: Path, settings: dict[str,
     host = dbs.sqlite_host(tmp_path, seeded=False)
     try:
         ds = build(host)
+        add_edge_cases(host, ds)
         for key, value in settings.items():
             host.set_uiconfig(f"userside.{key}", value)
         fast, reference = fast_and_reference(host)
-        assert len(json.loads(reference)) == 7
+        assert len(json.loads(reference)) == 9
         assert fast == reference
         one, one_reference = fast_and_reference(host, ds["private"])
         assert one == one_reference and list(json.loads(one)) == [str(ds["private"])]
@@ -66,3 +67,24 @@ def test_read_ahead_connection_shares_the_snapshot(pg_host: Host):
         everyone = conn.execute(select(func.count()).select_from(customers).where(customers.c.deleted == 0)).scalar()
     assert len(seen) == 7 and everyone == 8
     assert seen == sorted(seen) and str(ds["deleted"]) not in map(str, seen)
+
+
+def test_edge_cases_on_every_engine(lms_host: Host):
+    """The one-pass rules against the reference on the real schemas too (a chunk read in one pipeline
+    on PostgreSQL, in line on MariaDB), and what they decide for the edge customers."""
+    ds = build(lms_host)
+    add_edge_cases(lms_host, ds)
+    fast, reference = fast_and_reference(lms_host)
+    assert fast == reference
+    users = json.loads(fast)
+    edge, pause = users[str(ds["edge"])], users[str(ds["suspend_all"])]
+    assert edge["ip_mac"] == {
+        "3232236033": {"ip": 3232236033, "mac": "001122334455"},
+        "3232236035": {"ip": 3232236035, "mac": "00000000000c"},
+    }
+    assert [t["id"] for t in edge["tariff"]["current"]] == [str(ds["net300"])]
+    assert [t["id"] for t in edge["tariff"]["new"]] == [str(ds["net100"])]
+    assert edge["discount"] == "12.50" and edge["state_id"] == "2"
+    assert sorted(edge["group"]) == sorted([str(ds["group_a"]), str(ds["group_b"])])
+    assert ["date_add" in s for s in edge["service"][str(ds["tv"])]] == [False, True] and "comment" not in edge
+    assert pause["state_id"] == "3"

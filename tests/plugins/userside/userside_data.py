@@ -166,3 +166,42 @@ def build(host: Host) -> Dataset:
         )
         _node(conn, None, "SW-CORE-MGMT", "10.255.0.2", "4C:5E:0C:00:00:01", netdev=ds["switch"])
     return ds
+
+
+def add_edge_cases(host: Host, ds: Dataset) -> None:
+    """Rows the export's one-pass rules must get right, beside :func:`build`'s customers: a node with
+    two MACs (two rows for one node), a node without an address, two groups, a
+    suspend-all row, a liability, an ended and a future tariff, a service with a start date."""
+    now = ds.now
+    with host.engine.begin() as conn:
+        conn.info["netid"] = int(conn.exec_driver_sql("SELECT MAX(netid) FROM nodes").scalar() or 0)
+        edge = _customer(conn, ds, "edge", "KRAWĘDŹ", "Olek", notes="  ")
+        first = _node(conn, edge, "EDGE-A", "192.168.2.1", "00:11:22:33:44:55", lastonline=now - 500)
+        _ins(conn, tn.macs, mac="66-77-88-99-AA-BB", nodeid=first)
+        _node(conn, edge, "EDGE-B", "0.0.0.0", "zzzz", lastonline=now - 5, access=0)
+        _node(conn, edge, "EDGE-C", "192.168.2.3", "00:00:00:00:00:0C", warning=1)
+        _ins(conn, t.customerassignments, customergroupid=ds["group_b"], customerid=edge)
+        _ins(conn, t.customerassignments, customergroupid=ds["group_a"], customerid=edge)
+        _ins(conn, t.assignments, customerid=edge, tariffid=ds["net100"], datefrom=now - 90 * DAY, dateto=now - DAY)
+        _ins(conn, t.assignments, customerid=edge, tariffid=ds["net300"], datefrom=now - DAY, pdiscount=12.5)
+        later = {"datefrom": now + 30 * DAY, "dateto": now + 60 * DAY}
+        _ins(conn, t.assignments, customerid=edge, tariffid=ds["net100"], **later)
+        _ins(conn, t.assignments, customerid=edge, tariffid=ds["tv"], datefrom=now - 3 * DAY, dateto=now + DAY)
+        _ins(conn, t.assignments, customerid=edge, tariffid=ds["tv"], datefrom=0)
+        liability = _liability(conn)
+        _ins(conn, t.assignments, customerid=edge, liabilityid=liability, datefrom=now - DAY)
+        pause = _customer(conn, ds, "suspend_all", "PAUZA", "Ela")
+        _node(conn, pause, "PAUZA", "192.168.2.9", None)
+        _ins(conn, t.assignments, customerid=pause, tariffid=ds["net100"], datefrom=now - 10 * DAY)
+        _ins(conn, t.assignments, customerid=pause, datefrom=now - DAY, dateto=now + DAY)
+
+
+def _liability(conn: Connection) -> int:
+    """A ``liabilities`` row (the real schemas require one for ``assignments.liabilityid``; the host
+    does not declare the table, and SQLite does not enforce the key)."""
+    if conn.dialect.name == "sqlite":
+        return 1
+    conn.exec_driver_sql(
+        "INSERT INTO liabilities (value, name, taxid) VALUES (10, 'Instalacja', (SELECT MIN(id) FROM taxes))"
+    )
+    return int(conn.exec_driver_sql("SELECT MAX(id) FROM liabilities").scalar())
