@@ -13,7 +13,9 @@ rather than a join that PostgreSQL would answer by hashing the whole table for e
 On PostgreSQL, inside a REPEATABLE READ transaction, the chunks are read one ahead by a thread on a
 second connection that imports the transaction's snapshot (``pg_export_snapshot``), so the server
 answers the next chunk while the caller maps and encodes this one; the export still sees one state of
-the database. MariaDB and SQLite read in line (no snapshot to share).
+the database. The thread only waits for the server: the answers are turned into Python rows by the
+caller's thread, so the two never compete for the GIL over rows. MariaDB and SQLite read in line (no
+snapshot to share).
 
 Deleted customers are never read. Rows of deleted customers inside an id range are dropped.
 """
@@ -275,18 +277,23 @@ def _queries(lo: int, hi: int, address_types: Sequence[int], now: int, passwords
     }
 
 
-def _read_chunk(conn: Connection, after: int, plan: _Plan) -> tuple[list[Any], dict[str, dict[int, list[Any]]]]:
+Related = Callable[[], dict[str, dict[int, Any]]]
+"""A chunk's related rows by query name and customer id, made when called (see :func:`_pipelined`)."""
+
+
+def _read_chunk(conn: Connection, after: int, plan: _Plan) -> tuple[list[Any], Related]:
     chunk = _rows(conn, _customers_query(after, plan.chunk_size, plan.customer_id, plan.customer_fields))
     if not chunk:
-        return chunk, {}
+        return chunk, dict
     lo, hi = chunk[0].id, chunk[-1].id
     queries = _queries(lo, hi, plan.types, plan.now, plan.passwords)
     if conn.dialect.name == "postgresql":
         return chunk, _pipelined(conn, queries)
-    return chunk, {name: _grouped(conn, q) for name, q in queries.items()}
+    related = {name: _grouped(conn, q) for name, q in queries.items()}
+    return chunk, lambda: related
 
 
-def _pipelined(conn: Connection, queries: dict[str, Select]) -> Callable[[], dict[str, dict[int, list[Any]]]]:
+def _pipelined(conn: Connection, queries: dict[str, Select]) -> Related:
     """The chunk's related queries sent to PostgreSQL in one pipeline (psycopg's pipeline mode): one
     round trip instead of seven. The answers stay in the driver's result buffers until the returned
     function turns them into rows (:func:`_grouped`'s shape): the read-ahead thread only waits for
@@ -305,7 +312,7 @@ def _pipelined(conn: Connection, queries: dict[str, Select]) -> Callable[[], dic
             cursor.close()
         raise
 
-    def rows() -> dict[str, dict[int, list[Any]]]:
+    def rows() -> dict[str, dict[int, Any]]:
         try:
             result = {}
             for (name, query), cursor in zip(queries.items(), cursors, strict=True):
@@ -329,7 +336,7 @@ class _Plan:
     passwords: bool
 
 
-def _chunks(conn: Connection, plan: _Plan) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
+def _chunks(conn: Connection, plan: _Plan) -> Iterator[tuple[list[Any], Related]]:
     after = 0
     while True:
         chunk, related = _read_chunk(conn, after, plan)
@@ -361,7 +368,7 @@ def _snapshot_connection(conn: Connection) -> Iterator[Connection]:
 
 def _prefetched_chunks(
     conn: Connection, plan: _Plan, meanwhile: Callable[[], None]
-) -> Iterator[tuple[list[Any], dict[str, dict[int, list[Any]]]]]:
+) -> Iterator[tuple[list[Any], Related]]:
     """Chunks read one ahead in a thread, on a second connection in the same snapshot: while the
     caller maps and encodes a chunk, PostgreSQL answers the next one's queries (the driver waits for
     the server without the GIL). At most two chunks are in memory. *meanwhile* (the export-wide
@@ -419,16 +426,10 @@ def iter_customers(
         load_indexes()
         chunks = _chunks(conn, plan)
     for chunk, related in chunks:
-        if callable(related):
-            related = related()
+        rows = related()
         buildings, traffic = indexes
-        balances, addresses_, contacts = related["balances"], related["addresses"], related["contacts"]
-        nodes_, assignments_, contracts, groups = (
-            related["nodes"],
-            related["assignments"],
-            related["contracts"],
-            related["groups"],
-        )
+        balances, addresses_, contacts = rows["balances"], rows["addresses"], rows["contacts"]
+        nodes_, assignments_, contracts, groups = rows["nodes"], rows["assignments"], rows["contracts"], rows["groups"]
         none: tuple[()] = ()
         for row in chunk:
             cid = row.id
