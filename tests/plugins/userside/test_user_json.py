@@ -69,11 +69,15 @@ def test_read_ahead_connection_shares_the_snapshot(pg_host: Host):
     assert seen == sorted(seen) and str(ds["deleted"]) not in map(str, seen)
 
 
-def test_edge_cases_on_every_engine(lms_host: Host):
-    """The one-pass rules against the reference on the real schemas too (a chunk read in one pipeline
-    on PostgreSQL, in line on MariaDB), and what they decide for the edge customers."""
+@pytest.mark.parametrize("chunk_size", [5000, 2])
+def test_edge_cases_on_every_engine(lms_host: Host, chunk_size: int):
+    """The one-pass rules against the reference on the real schemas too, and what they decide for
+    the edge customers. On PostgreSQL the API's text is read through the read-ahead's cursors and the
+    reference by id range; chunks of 2 make each cursor's rows run past a chunk (a customer has up to
+    six contacts) and its fetch size double."""
     ds = build(lms_host)
     add_edge_cases(lms_host, ds)
+    lms_host.set_uiconfig("userside.chunk_size", str(chunk_size))
     fast, reference = fast_and_reference(lms_host)
     assert fast == reference
     users = json.loads(fast)
