@@ -6,11 +6,11 @@ query runs once for the whole export, as a server-side cursor ordered by custome
 of customers a thread fetches from every cursor, in one pipelined round trip, the rows up to the
 chunk's last customer id, and reads the next chunk while the caller encodes this one.
 
-Why cursors, not a query per chunk and id range: LMS has no index on ``macs.nodeid`` nor on
-``customerbalances``, and joining ``addresses`` for 5,000 customers PostgreSQL prefers to hash the
-whole table. Per chunk, each of those read its whole table again, so the export's cost grew with the
-square of the customer base (at 100,000 customers, 50 of every 70 ms a chunk cost). A cursor reads
-each table once.
+Why cursors, not a query per chunk and id range: for a chunk of thousands of customers PostgreSQL
+prefers hashing all of ``macs`` and ``addresses`` to thousands of index probes, and
+``customerbalances`` has no index at all. Per chunk, each of those read its whole table again, so the
+export's cost grew with the square of the customer base (at 100,000 customers, 50 of every 70 ms a
+chunk cost). A cursor reads each table once.
 
 The thread only waits for PostgreSQL: what it fetched stays in the driver's result buffers, and the
 caller's thread turns it into rows when it takes the chunk, so the two threads never compete for the
