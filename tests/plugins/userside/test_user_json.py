@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from reference import fast_and_reference
@@ -92,3 +93,34 @@ def test_edge_cases_on_every_engine(lms_host: Host, chunk_size: int):
     assert sorted(edge["group"]) == sorted([str(ds["group_a"]), str(ds["group_b"])])
     assert ["date_add" in s for s in edge["service"][str(ds["tv"])]] == [False, True] and "comment" not in edge
     assert pause["state_id"] == "3"
+
+
+def _pg_statements(host: Host, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
+    """Users sent and statements psycopg ran (on either connection, either thread) for one
+    get_user_list read as the API reads it."""
+    import psycopg
+
+    statements: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counting(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(psycopg.Cursor, "execute", counting)
+        fast, _ = fast_and_reference(host)
+    return len(json.loads(fast)), statements
+
+
+def test_read_ahead_statements_do_not_grow_with_customers(pg_host: Host, monkeypatch: pytest.MonkeyPatch):
+    """On PostgreSQL's read-ahead path too: thirty more customers, each with a node, a MAC, a contact,
+    an address and tariffs, cost no more statements (no query per customer)."""
+    ds = build(pg_host)
+    before_users, before = _pg_statements(pg_host, monkeypatch)
+    for i in range(30):
+        add_edge_cases(pg_host, ds, suffix=str(i))
+    after_users, after = _pg_statements(pg_host, monkeypatch)
+    assert after_users == before_users + 60
+    assert len(after) == len(before)
+    assert sum("FETCH FORWARD" in s for s in after) >= 7

@@ -168,18 +168,21 @@ def build(host: Host) -> Dataset:
     return ds
 
 
-def add_edge_cases(host: Host, ds: Dataset) -> None:
+def add_edge_cases(host: Host, ds: Dataset, suffix: str = "") -> None:
     """Rows the export's one-pass rules must get right, beside :func:`build`'s customers: a node with
     two MACs (two rows for one node), a node without an address, two groups, a
-    suspend-all row, a liability, an ended and a future tariff, a service with a start date."""
+    suspend-all row, a liability, an ended and a future tariff, a service with a start date. With a
+    *suffix* (a number) the same customers again, on their own addresses."""
     now = ds.now
     with host.engine.begin() as conn:
         conn.info["netid"] = int(conn.exec_driver_sql("SELECT MAX(netid) FROM nodes").scalar() or 0)
-        edge = _customer(conn, ds, "edge", "KRAWĘDŹ", "Olek", notes="  ")
-        first = _node(conn, edge, "EDGE-A", "192.168.2.1", "00:11:22:33:44:55", lastonline=now - 500)
+        net = 2 + int(suffix or 0)
+        edge = _customer(conn, ds, "edge" + suffix, "KRAWĘDŹ" + suffix, "Olek", notes="  ")
+        first = _node(conn, edge, "EDGE-A" + suffix, f"192.168.{net}.1", "00:11:22:33:44:55", lastonline=now - 500)
         _ins(conn, tn.macs, mac="66-77-88-99-AA-BB", nodeid=first)
-        _node(conn, edge, "EDGE-B", "0.0.0.0", "zzzz", lastonline=now - 5, access=0)
-        _node(conn, edge, "EDGE-C", "192.168.2.3", "00:00:00:00:00:0C", warning=1)
+        if not suffix:  # one node without an address: the real schemas allow one per network
+            _node(conn, edge, "EDGE-B", "0.0.0.0", "zzzz", lastonline=now - 5, access=0)
+        _node(conn, edge, "EDGE-C" + suffix, f"192.168.{net}.3", "00:00:00:00:00:0C", warning=1)
         _ins(conn, t.customerassignments, customergroupid=ds["group_b"], customerid=edge)
         _ins(conn, t.customerassignments, customergroupid=ds["group_a"], customerid=edge)
         _ins(conn, t.assignments, customerid=edge, tariffid=ds["net100"], datefrom=now - 90 * DAY, dateto=now - DAY)
@@ -190,8 +193,8 @@ def add_edge_cases(host: Host, ds: Dataset) -> None:
         _ins(conn, t.assignments, customerid=edge, tariffid=ds["tv"], datefrom=0)
         liability = _liability(conn)
         _ins(conn, t.assignments, customerid=edge, liabilityid=liability, datefrom=now - DAY)
-        pause = _customer(conn, ds, "suspend_all", "PAUZA", "Ela")
-        _node(conn, pause, "PAUZA", "192.168.2.9", None)
+        pause = _customer(conn, ds, "suspend_all" + suffix, "PAUZA" + suffix, "Ela")
+        _node(conn, pause, "PAUZA" + suffix, f"192.168.{net}.9", None)
         _ins(conn, t.assignments, customerid=pause, tariffid=ds["net100"], datefrom=now - 10 * DAY)
         _ins(conn, t.assignments, customerid=pause, datefrom=now - DAY, dateto=now + DAY)
 
