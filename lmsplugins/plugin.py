@@ -3,7 +3,9 @@
 A plugin is data first (like a UISP CRM manifest or NetBox's ``PluginConfig``): name, LMS class name,
 versions, typed settings and permissions are plain fields the host can list, validate and render
 without running plugin code. Behaviour comes through optional extension points, each a callable the
-host invokes lazily, so a plugin whose web part is broken still runs its cron jobs.
+host invokes lazily, so a plugin whose web part is broken still runs its cron jobs. The host declares
+every installed plugin, enabled or not, so a declaration names its heavy parts (views, provider
+clients, simulators) with :func:`deferred` and :func:`deferred_call` instead of importing them.
 
 A plugin package exposes ``plugin = Plugin(...)`` in its ``plugin.py`` (in-tree under ``plugins/``)
 or through an entry point in group ``lmsplugins.plugins`` pointing at that object.
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from werkzeug.utils import ImportStringError, import_string
 
 from lmsplugins.config import Config, to_bool
 from lmsplugins.errors import ConfigError
@@ -34,6 +38,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _CLASS_RE = re.compile(r"^[0-9A-Za-z]+$")
 _KEY_RE = re.compile(r"^[a-z0-9_-]+\.[a-z0-9_.-]+$", re.IGNORECASE)
 _VERSION_RE = re.compile(r"^\d{10}$")
+_SPEC_RE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,70 @@ class CheckStep:
     what: str
     ok: bool = True
     detail: str = ""
+
+
+class _Deferred:
+    """The object a ``"package.module:attr"`` spec names, imported on the first call and kept.
+
+    The spec's form is checked when the plugin is declared (a typo there fails the declaration, which
+    the host lists with its reason); whether the module and attribute exist is known only on import.
+    """
+
+    __slots__ = ("_resolved", "_target", "spec")
+
+    def __init__(self, spec: str):
+        if not isinstance(spec, str) or not _SPEC_RE.match(spec):
+            raise ValueError(f"deferred spec {spec!r} must be 'package.module:attr'")
+        self.spec = spec
+        self._target: Any = None
+        self._resolved = False
+
+    def resolve(self) -> Any:
+        """The named object; ImportError naming the spec when the module or attribute is missing."""
+        if not self._resolved:
+            try:
+                self._target = import_string(self.spec)
+            except ImportStringError as exc:
+                raise ImportError(f"cannot load {self.spec!r}: {exc.exception}") from exc
+            self._resolved = True
+        return self._target
+
+    def __call__(self) -> Any:
+        return self.resolve()
+
+    def __repr__(self) -> str:
+        return f"deferred({self.spec!r})"
+
+
+class _DeferredCall(_Deferred):
+    """Like :class:`_Deferred`, but calling it calls the named object with the same arguments."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"deferred_call({self.spec!r})"
+
+
+def deferred(spec: str) -> Callable[[], Any]:
+    """A zero-argument factory returning the object *spec* names, for ``cli``, ``blueprint``, ``tables``.
+
+    *spec* is ``"package.module:attr"``, absolute; in a plugin write ``f"{__package__}.views:blueprint"``
+    so the spec follows the package wherever it is installed. Nothing is imported until the first call.
+    """
+    return _Deferred(spec)
+
+
+def deferred_call(spec: str) -> Callable[..., Any]:
+    """A callable forwarding its arguments to the function *spec* names, imported on the first call.
+
+    For extension points the host calls with arguments (a panel's ``render``, ``simulator``, ``demo``,
+    ``attention``, ``connection_test``) when the plugin's function takes them as they come; a function
+    that adapts them stays a function in ``plugin.py``.
+    """
+    return _DeferredCall(spec)
 
 
 @dataclass

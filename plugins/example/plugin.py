@@ -1,42 +1,16 @@
 """Declaration of the example plugin: copy this folder to start a new integration.
 
-Everything a plugin offers is declared here; the heavy parts (click group, blueprint, simulator) are
-referenced through small factories so the host imports them only when it needs them.
+Everything a plugin offers is declared here. The host declares every installed plugin, enabled or
+not, so this file imports nothing heavy: the click group, blueprint, panel, tables and simulator are
+named by ``"package.module:attr"`` strings (built on ``__package__``, so they follow the folder when
+it is copied or installed elsewhere), which ``deferred`` (the object itself) and ``deferred_call`` (a
+function called with the host's arguments) import only when the host uses them. Write a function
+here only where the host's call needs adapting, as ``_demo`` and the notify actions do.
 """
 
 from __future__ import annotations
 
-from lmsplugins.plugin import MenuEntry, NotifyAction, Panel, Permission, Plugin, Setting
-
-
-def _cli():
-    from .jobs import cli
-
-    return cli
-
-
-def _blueprint():
-    from .views import blueprint
-
-    return blueprint
-
-
-def _tables():
-    from .tables import example_notes
-
-    return [example_notes]
-
-
-def _simulator(**kwargs):
-    from .simulator import make_app
-
-    return make_app(**kwargs)
-
-
-def _panel(host, customer_id):
-    from .views import customer_panel
-
-    return customer_panel(host, customer_id)
+from lmsplugins.plugin import MenuEntry, NotifyAction, Panel, Permission, Plugin, Setting, deferred, deferred_call
 
 
 def _demo(ctx):
@@ -71,12 +45,19 @@ plugin = Plugin(
     ],
     permissions=[Permission("example_read", "See example notes")],
     counter_labels={"notes": "Notes stored"},
-    cli=_cli,
-    blueprint=_blueprint,
+    cli=deferred(f"{__package__}.jobs:cli"),
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     menu=[MenuEntry("Example notes", "example.index", permission="example_read")],
-    panels=[Panel("example-notes", "Example notes", _panel, permission="example_read")],
+    panels=[
+        Panel(
+            "example-notes",
+            "Example notes",
+            render=deferred_call(f"{__package__}.views:customer_panel"),
+            permission="example_read",
+        )
+    ],
     notify_actions=[NotifyAction("example-flag", _block, _unblock, params=0, description="Flag notes as blocked")],
-    tables=_tables,
-    simulator=_simulator,
+    tables=deferred(f"{__package__}.tables:TABLES"),
+    simulator=deferred_call(f"{__package__}.simulator:make_app"),
     demo=_demo,
 )

@@ -3,15 +3,15 @@
 The settings are the PHP plugin's keys in section ``hiperus_c5`` with its defaults, plus what the
 Python side needs to run unattended (endpoint, time zone of the platform's timestamps, request
 throttle, billing chunk size, a state directory for the throttle file). The web part (``blueprint``,
-``menu``, ``panels``) lives in ``views.py``; every extension point is a small factory, so the web
-code is imported only by the web host.
+``menu``, ``panels``) lives in ``views.py``; every extension point is named through ``deferred`` or
+a small function, so the web code is imported only by the web host.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting
+from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting, deferred, deferred_call
 
 DEFAULT_ENDPOINT = "https://backend.hiperus.pl:8080/hiperusapi.php"
 
@@ -19,31 +19,7 @@ SUBSCRIPTION_COMMENT = "Abonament VoIP: %pricelist %numbers za okres %month_name
 CALL_COMMENT = "Kosz rozmów poza abonamentem %pricelist %numbers za okres %month_name %year"
 
 
-def _cli() -> Any:
-    from .jobs import cli
-
-    return cli
-
-
-def _blueprint() -> Any:
-    from .views import blueprint
-
-    return blueprint
-
-
-def _panel(host: Any, customer_id: int) -> str:
-    from .views import customer_panel
-
-    return customer_panel(host, customer_id)
-
-
 READ = ("hiperus_read_only", "hiperus_full_access")
-
-
-def _tables() -> Any:
-    from .tables import ALL_TABLES
-
-    return list(ALL_TABLES)
 
 
 def _simulator(**kwargs: Any) -> Any:
@@ -85,18 +61,6 @@ def _demo(ctx: DemoContext) -> None:
         ]
     )
     ctx.run(["hiperus-c5", "invoice"])
-
-
-def _attention(host: Any, conn: Any) -> Any:
-    from .operator import attention
-
-    return attention(host, conn)
-
-
-def _connection_test(host: Any) -> Any:
-    from .operator import connection_test
-
-    return connection_test(host)
 
 
 COUNTER_LABELS = {
@@ -182,20 +146,28 @@ plugin = Plugin(
         Permission("hiperus_full_access", "Hiperus C5: full access"),
         Permission("hiperus_read_only", "Hiperus C5: read only (lists, info, billing, ranges, search)"),
     ],
-    cli=_cli,
-    blueprint=_blueprint,
+    cli=deferred(f"{__package__}.jobs:cli"),
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     menu=[
         MenuEntry("Hiperus C5: accounts", "hiperus_c5.accounts", permission=READ, order=40),
         MenuEntry("Hiperus C5: new account", "hiperus_c5.account_add", permission="hiperus_full_access", order=41),
         MenuEntry("Hiperus C5: numbers", "hiperus_c5.numbers", permission=READ, order=42),
         MenuEntry("Hiperus C5: terminals", "hiperus_c5.terminals", permission=READ, order=43),
     ],
-    panels=[Panel("hiperus-c5", "Hiperus C5 VoIP", _panel, permission=READ, order=40)],
-    tables=_tables,
+    panels=[
+        Panel(
+            "hiperus-c5",
+            "Hiperus C5 VoIP",
+            deferred_call(f"{__package__}.views:customer_panel"),
+            permission=READ,
+            order=40,
+        )
+    ],
+    tables=deferred(f"{__package__}.tables:ALL_TABLES"),
     simulator=_simulator,
     demo=_demo,
-    attention=_attention,
-    connection_test=_connection_test,
+    attention=deferred_call(f"{__package__}.operator:attention"),
+    connection_test=deferred_call(f"{__package__}.operator:connection_test"),
     counter_labels=COUNTER_LABELS,
     bin_scripts={
         "lms_hiperus_c5_import": ["hiperus-c5", "import"],

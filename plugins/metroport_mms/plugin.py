@@ -3,14 +3,25 @@
 The settings are the PHP plugin's keys in section ``metroport`` with its code fallbacks (spec §1), plus
 ``verify_tls`` (on unless switched off). The schema version and ``dbinfo`` key are the PHP plugin's
 (``dbversion_LMSMetroportPlugin`` = 2026032302), so a database where it ran is used as it is.
-Every extension point is a small factory: the client, jobs and simulator are imported only when used.
+Every extension point is named through ``deferred`` or a small function: the client, jobs and simulator
+are imported only when used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lmsplugins.plugin import DemoContext, MenuEntry, NotifyAction, Panel, Permission, Plugin, Setting
+from lmsplugins.plugin import (
+    DemoContext,
+    MenuEntry,
+    NotifyAction,
+    Panel,
+    Permission,
+    Plugin,
+    Setting,
+    deferred,
+    deferred_call,
+)
 
 DB_VERSION = "2026032302"
 DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
@@ -20,30 +31,6 @@ PERM_TEST = "metroportconnectiontest"
 PERM_FSECURE_ACTION = "metroportfsecureservicesaction"
 PERM_TV_READ = "metroport_metrotv_read"
 PERM_TV_WRITE = "metroport_metrotv_write"
-
-
-def _cli() -> Any:
-    from .jobs import cli
-
-    return cli
-
-
-def _blueprint() -> Any:
-    from .views import blueprint
-
-    return blueprint
-
-
-def _panel(host: Any, customer_id: int) -> str:
-    from .views import customer_panel
-
-    return customer_panel(host, customer_id)
-
-
-def _simulator(**kwargs: Any) -> Any:
-    from .simulator import make_app
-
-    return make_app(**kwargs)
 
 
 def _lock_action(name: str, description: str) -> NotifyAction:
@@ -126,8 +113,11 @@ def _checks(host: Any) -> list[str]:
     warnings: list[str] = []
     with host.engine.connect() as conn:
         for var, placeholder in PLACEHOLDERS.items():
-            stale = [r for r in read_uiconfig(conn, f"metroport.{var}")
-                     if not r["disabled"] and (r["value"] or "").strip() == placeholder]
+            stale = [
+                r
+                for r in read_uiconfig(conn, f"metroport.{var}")
+                if not r["disabled"] and (r["value"] or "").strip() == placeholder
+            ]
             if stale:
                 ids = ", ".join(f"#{r['id']}" for r in stale)
                 warnings.append(
@@ -141,12 +131,6 @@ def _checks(host: Any) -> list[str]:
                     f"uiconfig row #{row['id']} metroport.serwer_url = {value!r} has no scheme; use https://{value}"
                 )
     return warnings
-
-
-def _tables() -> Any:
-    from .tables import TABLES
-
-    return TABLES
 
 
 SETTINGS = [
@@ -203,9 +187,9 @@ plugin = Plugin(
     db_version=DB_VERSION,
     description="Metroport MMS: F-Secure licences and MetroTV IPTV (pairing, package and STB mirrors, debtor locks).",
     settings=SETTINGS,
-    tables=_tables,
-    cli=_cli,
-    blueprint=_blueprint,
+    tables=deferred(f"{__package__}.tables:TABLES"),
+    cli=deferred(f"{__package__}.jobs:cli"),
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     permissions=[
         Permission(PERM_READ, "Metroport: read (MMS users, customer card)"),
         Permission(PERM_WRITE, "Metroport: add and update customers in MMS, F-Secure actions"),
@@ -219,26 +203,46 @@ plugin = Plugin(
     ],
     menu=[
         MenuEntry("Metroport: MMS users", "metroport_mms.users", permission=(PERM_READ, PERM_WRITE), order=12),
-        MenuEntry("F-Secure: packages", "metroport_mms.fsecure_packages",
-                  permission=("metroportfsecureservicelist", PERM_WRITE), order=12),
-        MenuEntry("F-Secure: clients", "metroport_mms.fsecure_clients",
-                  permission=("metroportfsecureclientslist", PERM_WRITE), order=12),
-        MenuEntry("F-Secure: operations", "metroport_mms.fsecure_operations",
-                  permission=("metroportfsecureoperationlist", PERM_WRITE), order=12),
+        MenuEntry(
+            "F-Secure: packages",
+            "metroport_mms.fsecure_packages",
+            permission=("metroportfsecureservicelist", PERM_WRITE),
+            order=12,
+        ),
+        MenuEntry(
+            "F-Secure: clients",
+            "metroport_mms.fsecure_clients",
+            permission=("metroportfsecureclientslist", PERM_WRITE),
+            order=12,
+        ),
+        MenuEntry(
+            "F-Secure: operations",
+            "metroport_mms.fsecure_operations",
+            permission=("metroportfsecureoperationlist", PERM_WRITE),
+            order=12,
+        ),
         MenuEntry("MetroTV: packages", "metroport_mms.tv_packages", permission=(PERM_TV_READ, PERM_TV_WRITE), order=12),
         MenuEntry("MetroTV: subnets", "metroport_mms.tv_networks", permission=(PERM_TV_READ, PERM_TV_WRITE), order=12),
-        MenuEntry("MetroTV: STB models", "metroport_mms.tv_stb_models", permission=(PERM_TV_READ, PERM_TV_WRITE),
-                  order=12),
+        MenuEntry(
+            "MetroTV: STB models", "metroport_mms.tv_stb_models", permission=(PERM_TV_READ, PERM_TV_WRITE), order=12
+        ),
         MenuEntry("MetroTV: STB", "metroport_mms.tv_stbs", permission=(PERM_TV_READ, PERM_TV_WRITE), order=12),
         MenuEntry("MetroTV: accounts", "metroport_mms.tv_accounts", permission=(PERM_TV_READ, PERM_TV_WRITE), order=12),
         MenuEntry("Metroport: connection test", "metroport_mms.connection_test", permission=PERM_TEST, order=12),
     ],
-    panels=[Panel("metroport-mms", "Metroport (F-Secure, MetroTV)", _panel, permission=(PERM_READ, PERM_WRITE))],
+    panels=[
+        Panel(
+            "metroport-mms",
+            "Metroport (F-Secure, MetroTV)",
+            deferred_call(f"{__package__}.views:customer_panel"),
+            permission=(PERM_READ, PERM_WRITE),
+        )
+    ],
     notify_actions=[
         _lock_action("metrotv-locks", "Block/unblock the customers' MetroTV accounts at Metroport MMS"),
         _lock_action("metrofsecure-locks", "Block/unblock the customers' F-Secure licences at Metroport MMS"),
     ],
-    simulator=_simulator,
+    simulator=deferred_call(f"{__package__}.simulator:make_app"),
     demo=_demo,
     checks=_checks,
     bin_scripts={

@@ -5,15 +5,16 @@ Python side needs to run unattended and safely: TLS verification (the PHP plugin
 is on unless switched off), the time zone of the API's wall-clock dates (PHP used its implicit default),
 and the invoicing path (``link_numbers``), which the PHP plugin left to the operator's hands.
 
-The web part (``blueprint``, ``menu``, ``panels``) lives in ``views.py``; every extension point is a
-small factory, so the web code is imported only when the web host asks for it.
+The web part (``blueprint``, ``menu``, ``panels``) lives in ``views.py``; every extension point is
+named through ``deferred`` or a small function, so the web code is imported only when the web host
+asks for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting
+from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting, deferred, deferred_call
 
 if TYPE_CHECKING:
     from lmsplugins.host import Host
@@ -23,30 +24,6 @@ DEFAULT_API_URL = "https://api.mmsc.metroport.pl"
 DEFAULT_TAG = "metroport-mvno"
 PLACEHOLDERS = {"api_login": "api_login", "api_password": "api_password"}
 """What the PHP install SQL seeds into ``uiconfig`` for the credentials (spec §3, §8.1)."""
-
-
-def _cli() -> Any:
-    from .jobs import cli
-
-    return cli
-
-
-def _blueprint() -> Any:
-    from .views import blueprint
-
-    return blueprint
-
-
-def _panel(host: Host, customer_id: int) -> str:
-    from .views import customer_panel
-
-    return customer_panel(host, customer_id)
-
-
-def _simulator(**kwargs: Any) -> Any:
-    from .simulator import make_app
-
-    return make_app(**kwargs)
 
 
 def _demo(ctx: DemoContext) -> None:
@@ -122,18 +99,6 @@ def _checks(host: Host) -> list[str]:
     return warnings
 
 
-def _attention(host: Any, conn: Any) -> Any:
-    from .operator import attention
-
-    return attention(host, conn)
-
-
-def _connection_test(host: Any) -> Any:
-    from .operator import connection_test
-
-    return connection_test(host)
-
-
 COUNTER_LABELS = {
     "customers_bound": "Users bound to a customer in this run",
     "customers_already_bound": "Users already bound",
@@ -193,15 +158,22 @@ plugin = Plugin(
         Permission("metroportmvno_read", "Metroport MVNO: read"),
         Permission("metroportmvno_manage", "Metroport MVNO: manage (synchronize, upload price lists)"),
     ],
-    cli=_cli,
-    blueprint=_blueprint,
+    cli=deferred(f"{__package__}.jobs:cli"),
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     menu=[MenuEntry("Metroport MVNO: unbound users", "metroport_mvno.unbound", permission="metroportmvno_read")],
-    panels=[Panel("metroport-mvno", "Metroport MVNO", _panel, permission="metroportmvno_read")],
-    simulator=_simulator,
+    panels=[
+        Panel(
+            "metroport-mvno",
+            "Metroport MVNO",
+            deferred_call(f"{__package__}.views:customer_panel"),
+            permission="metroportmvno_read",
+        )
+    ],
+    simulator=deferred_call(f"{__package__}.simulator:make_app"),
     demo=_demo,
     checks=_checks,
-    attention=_attention,
-    connection_test=_connection_test,
+    attention=deferred_call(f"{__package__}.operator:attention"),
+    connection_test=deferred_call(f"{__package__}.operator:connection_test"),
     counter_labels=COUNTER_LABELS,
     bin_scripts={"lms-metroportmvno-sync": ["metroport-mvno", "sync"]},
 )

@@ -13,25 +13,11 @@ whether node passwords leave LMS) is a setting here with a default, so an ISP ch
 
 from __future__ import annotations
 
-from typing import Any
-
-from lmsplugins.plugin import DemoContext, MenuEntry, Permission, Plugin, Setting
+from lmsplugins.plugin import MenuEntry, Permission, Plugin, Setting, deferred, deferred_call
 
 ADMIN = "userside_admin"
 API_KEY = "userside.api_key"
 ALLOWED = "userside.allowed_hosts"
-
-
-def _blueprint() -> Any:
-    from .views import blueprint
-
-    return blueprint
-
-
-def _demo(ctx: DemoContext) -> None:
-    from .demo import run_demo
-
-    run_demo(ctx)
 
 
 plugin = Plugin(
@@ -106,7 +92,7 @@ plugin = Plugin(
         ),
     ],
     permissions=[Permission(ADMIN, "UserSide: API key, allow-list and request log")],
-    blueprint=_blueprint,
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     menu=[MenuEntry("UserSide API", "userside.admin", permission=ADMIN)],
-    demo=_demo,
+    demo=deferred_call(f"{__package__}.demo:run_demo"),
 )

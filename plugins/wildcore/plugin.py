@@ -13,51 +13,15 @@ and schema version are this plugin's own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lmsplugins.plugin import DemoContext, MenuEntry, Panel, Permission, Plugin, Setting
+from lmsplugins.plugin import MenuEntry, Panel, Permission, Plugin, Setting, deferred, deferred_call
 
 if TYPE_CHECKING:
     from lmsplugins.host import Host
 
 READ = "wildcore_read"
 MIN_KEY_LENGTH = 16
-
-
-def _tables() -> Any:
-    from .tables import TABLES
-
-    return TABLES
-
-
-def _cli() -> Any:
-    from .jobs import cli
-
-    return cli
-
-
-def _blueprint() -> Any:
-    from .views import blueprint
-
-    return blueprint
-
-
-def _panel(host: Host, customer_id: int) -> str:
-    from .views import customer_panel
-
-    return customer_panel(host, customer_id)
-
-
-def _simulator(**kwargs: Any) -> Any:
-    from .simulator import make_app
-
-    return make_app(**kwargs)
-
-
-def _demo(ctx: DemoContext) -> None:
-    from .demo import run_demo
-
-    run_demo(ctx)
 
 
 def _checks(host: Host) -> list[str]:
@@ -117,12 +81,12 @@ plugin = Plugin(
     description="Wildcore DMS: MikBill-style customer feed for ONU/port binding, diagnostics on the customer card.",
     settings=SETTINGS,
     permissions=[Permission(READ, "Wildcore: diagnostics and matching problems")],
-    cli=_cli,
-    blueprint=_blueprint,
+    cli=deferred(f"{__package__}.jobs:cli"),
+    blueprint=deferred(f"{__package__}.views:blueprint"),
     menu=[MenuEntry("Wildcore: unmatched and duplicates", "wildcore.problems", permission=READ)],
-    panels=[Panel("wildcore", "Wildcore", _panel, permission=READ)],
-    tables=_tables,
-    simulator=_simulator,
-    demo=_demo,
+    panels=[Panel("wildcore", "Wildcore", deferred_call(f"{__package__}.views:customer_panel"), permission=READ)],
+    tables=deferred(f"{__package__}.tables:TABLES"),
+    simulator=deferred_call(f"{__package__}.simulator:make_app"),
+    demo=deferred_call(f"{__package__}.demo:run_demo"),
     checks=_checks,
 )
