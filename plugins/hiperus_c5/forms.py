@@ -3,19 +3,34 @@
 Labels are English message keys; templates pass them through the frame's ``_`` (Polish first). Select
 choices that come from the mirror (price lists, subscriptions, terminals, end users, emergency
 locations) are filled by the view before validation, so a value the mirror does not know is refused
-before the platform is asked.
+before the platform is asked. Choices are ``SelectChoice`` objects: WTForms 3.3 deprecates
+``(value, label)`` tuples and 3.4 drops them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-INVOICE_CHOICES = [("0", "nobody"), ("1", "Hiperus"), ("2", "LMS")]
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs, as the mirror's queries give them, as a select's options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_labels(choices: Sequence[SelectChoice]) -> dict[Any, str]:
+    """Option value -> label, e.g. the terminal name the platform wants beside the chosen id."""
+    return {c.value: c.label for c in choices}
+
+
+INVOICE_NAMES = {"0": "nobody", "1": "Hiperus", "2": "LMS"}
+"""``hv_customers.invoice`` -> who issues the invoices (an English message key)."""
+INVOICE_CHOICES = select_choices(INVOICE_NAMES.items())
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 """A plausible address; the platform checks it for real (wtforms' Email needs another package)."""
 
@@ -24,7 +39,7 @@ def _email() -> Regexp:
     return Regexp(EMAIL, message="Invalid email address.")
 
 
-PAYMENT_CHOICES = [("postpaid", "postpaid"), ("prepaid", "prepaid")]
+PAYMENT_CHOICES = [SelectChoice("postpaid"), SelectChoice("prepaid")]
 
 
 def _optional_int(value: Any) -> int | None:

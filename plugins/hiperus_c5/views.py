@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection
+from wtforms import SelectChoice
 from wtforms.validators import Length, Optional
 
 from lmsplugins.errors import ConfigError, ProviderError
@@ -54,13 +55,15 @@ from lmsplugins.web.slots import mask_secrets
 from . import live
 from .client import HiperusCallError, HiperusClient
 from .forms import (
-    INVOICE_CHOICES,
+    INVOICE_NAMES,
     AccountForm,
     ConfirmForm,
     LinkForm,
     NumberForm,
     RangeUsageForm,
     TerminalForm,
+    choice_labels,
+    select_choices,
 )
 from .messages import EN, PL
 from .plugin import plugin
@@ -362,7 +365,7 @@ def accounts() -> Any:
         args=args,
         sort=f"{sort_key if sort_key in SORTS else 'name'},{order}",
         pricelists=pricelists,
-        invoice_names=dict(INVOICE_CHOICES),
+        invoice_names=INVOICE_NAMES,
         can_write=_can_write(),
         display_name=customer_card.display_name,
     )
@@ -469,7 +472,7 @@ def account(account_id: int) -> Any:
         "hiperus_c5/account.html",
         acc=acc,
         choice=choice,
-        invoice_names=dict(INVOICE_CHOICES),
+        invoice_names=INVOICE_NAMES,
         lms=lms,
         lms_name=_lms_name(lms),
         pricelist=pricelist,
@@ -545,7 +548,7 @@ def billing(account_id: int) -> Any:
 
 
 def _account_form(conn: Connection, form: AccountForm) -> None:
-    form.id_default_pricelist.choices = [(0, "—"), *_pricelists(conn)]
+    form.id_default_pricelist.choices = select_choices([(0, "—"), *_pricelists(conn)])
 
 
 def _prefill_from_lms(form: AccountForm, customer_id: int) -> None:
@@ -709,9 +712,9 @@ def account_refresh(account_id: int) -> Any:
 
 
 def _terminal_form(conn: Connection, form: TerminalForm) -> None:
-    form.id_pricelist.choices = _pricelists(conn)
-    form.id_subscription.choices = [(0, "—"), *_subscriptions(conn)]
-    form.id_terminal_location.choices = [(0, "—"), *_locations(conn)]
+    form.id_pricelist.choices = select_choices(_pricelists(conn))
+    form.id_subscription.choices = select_choices([(0, "—"), *_subscriptions(conn)])
+    form.id_terminal_location.choices = select_choices([(0, "—"), *_locations(conn)])
 
 
 def _hide_passwords() -> bool:
@@ -885,15 +888,15 @@ def terminals() -> Any:
 
 def _number_form(conn: Connection, form: NumberForm, account_id: int) -> None:
     form.id_terminal.choices = [
-        (r.id, r.username)
+        SelectChoice(r.id, r.username)
         for r in conn.execute(
             select(hv_terminal.c.id, hv_terminal.c.username)
             .where(hv_terminal.c.customerid == account_id)
             .order_by(hv_terminal.c.username)
         )
     ]
-    form.id_auth.choices = [(0, "—")] + [
-        (r.id, r.email or f"#{r.id}")
+    form.id_auth.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(r.id, r.email or f"#{r.id}")
         for r in conn.execute(
             select(hv_enduserlist.c.id, hv_enduserlist.c.email)
             .where(hv_enduserlist.c.customerid == account_id)
@@ -937,7 +940,7 @@ def number_add(account_id: int) -> Any:
     if not form.id_terminal.choices and request.method == "GET":
         flash(gettext("The account has no terminal yet: add one first."), "warning")
     if form.validate_on_submit():
-        names = dict(form.id_terminal.choices)
+        names = choice_labels(form.id_terminal.choices)
         done = _live_change(
             lambda: live.add_number(_engine(), _client(), account_id, _number_values(form, names)),
             gettext("Number added."),
@@ -967,11 +970,13 @@ def number_edit(extension_id: int) -> Any:
     if request.method == "GET":
         for key in ("is_main", "clir", "virtual_fax", "disa_enabled", "voicemail_enabled"):
             getattr(form, key).data = number[key] == "t"
-        form.id_terminal.data = next((i for i, n in form.id_terminal.choices if n == number["terminal_name"]), None)
+        form.id_terminal.data = next(
+            (c.value for c in form.id_terminal.choices if c.label == number["terminal_name"]), None
+        )
     if form.validate_on_submit() and not form.number.data:
         form.number.errors = [*form.number.errors, gettext("Give the number.")]
     elif form.validate_on_submit():
-        names = dict(form.id_terminal.choices)
+        names = choice_labels(form.id_terminal.choices)
         done = _live_change(
             lambda: live.edit_number(_engine(), _client(), acc["id"], extension_id, _number_values(form, names)),
             gettext("Number saved."),
@@ -1250,5 +1255,5 @@ def customer_panel(host: Host, customer_id: int) -> str:
         numbers=numbers,
         customer_id=customer_id,
         can_write=has_permission(FULL),
-        invoice_names=dict(INVOICE_CHOICES),
+        invoice_names=INVOICE_NAMES,
     )

@@ -403,6 +403,8 @@ def test_number_add_proposes_first_free_keeps_flags_and_never_wipes_other_accoun
 
     # edit, then delete: the usage row is freed again
     number_id = remote["id"]
+    edit_form = admin.get(f"/hiperus-c5/numbers/{number_id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{terminal["id"]}">{terminal["username"]}</option>' in edit_form
     edit = {"number": expected[0], "country_code": "48", "id_terminal": str(terminal["id"]), "voicemail_enabled": "y"}
     follow(admin, post(admin, f"/hiperus-c5/numbers/{number_id}/edit", edit))
     assert st.extensions[number_id]["clir"] == "f" and st.extensions[number_id]["voicemail_enabled"] == "t"
