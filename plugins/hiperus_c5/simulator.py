@@ -49,38 +49,143 @@ NOT_LOGGED_IN = "Not logged in"
 RATE_LIMITED = "Request limit exceeded"
 
 CUSTOMER_FIELDS = (
-    "id", "name", "email", "address", "street_number", "apartment_number", "postcode", "city", "country",
-    "b_name", "b_address", "b_street_number", "b_apartment_number", "b_postcode", "b_city", "b_country",
-    "b_nip", "b_regon", "ext_billing_id", "issue_invoice", "id_default_pricelist", "payment_type",
-    "id_default_balance", "active", "is_wlr", "consent_data_processing", "id_reseller", "open_registration",
-    "is_removed", "create_date", "platform_user_add_stamp",
+    "id",
+    "name",
+    "email",
+    "address",
+    "street_number",
+    "apartment_number",
+    "postcode",
+    "city",
+    "country",
+    "b_name",
+    "b_address",
+    "b_street_number",
+    "b_apartment_number",
+    "b_postcode",
+    "b_city",
+    "b_country",
+    "b_nip",
+    "b_regon",
+    "ext_billing_id",
+    "issue_invoice",
+    "id_default_pricelist",
+    "payment_type",
+    "id_default_balance",
+    "active",
+    "is_wlr",
+    "consent_data_processing",
+    "id_reseller",
+    "open_registration",
+    "is_removed",
+    "create_date",
+    "platform_user_add_stamp",
 )
 TERMINAL_FIELDS = (
-    "id", "id_customer", "customer_name", "username", "password", "screen_numbers", "t38_fax", "id_pricelist",
-    "pricelist_name", "balance_value", "id_auth", "id_subscription", "subscription_from", "subscription_to",
-    "value_left", "id_terminal_location", "area_code", "borough", "county", "province", "sip_proxy",
-    "subscriptions", "extensions",
+    "id",
+    "id_customer",
+    "customer_name",
+    "username",
+    "password",
+    "screen_numbers",
+    "t38_fax",
+    "id_pricelist",
+    "pricelist_name",
+    "balance_value",
+    "id_auth",
+    "id_subscription",
+    "subscription_from",
+    "subscription_to",
+    "value_left",
+    "id_terminal_location",
+    "area_code",
+    "borough",
+    "county",
+    "province",
+    "sip_proxy",
+    "subscriptions",
+    "extensions",
 )
 EXTENSION_FIELDS = (
-    "id", "id_customer", "extension", "country_code", "number", "is_main", "disa_enabled", "clir",
-    "virtual_fax", "terminal_name", "voicemail_enabled", "id_auth", "create_date",
+    "id",
+    "id_customer",
+    "extension",
+    "country_code",
+    "number",
+    "is_main",
+    "disa_enabled",
+    "clir",
+    "virtual_fax",
+    "terminal_name",
+    "voicemail_enabled",
+    "id_auth",
+    "create_date",
 )
 CDR_FIELDS = (
-    "id", "start_time", "duration", "rel_cause", "customer_name", "terminal_name", "ext_billing_id", "caller",
-    "bill_cpb", "calltype", "country", "description", "operator", "type", "price", "cost", "init_charge",
-    "reseller_price", "reseller_cost", "reseller_init_charge", "margin", "subscription_used", "platform_type",
+    "id",
+    "start_time",
+    "duration",
+    "rel_cause",
+    "customer_name",
+    "terminal_name",
+    "ext_billing_id",
+    "caller",
+    "bill_cpb",
+    "calltype",
+    "country",
+    "description",
+    "operator",
+    "type",
+    "price",
+    "cost",
+    "init_charge",
+    "reseller_price",
+    "reseller_cost",
+    "reseller_init_charge",
+    "margin",
+    "subscription_used",
+    "platform_type",
 )
-_BOOL_FIELDS = frozenset({
-    "issue_invoice", "active", "is_wlr", "consent_data_processing", "open_registration", "is_removed",
-    "screen_numbers", "t38_fax", "is_main", "disa_enabled", "clir", "virtual_fax", "voicemail_enabled", "admin",
-})
+_BOOL_FIELDS = frozenset(
+    {
+        "issue_invoice",
+        "active",
+        "is_wlr",
+        "consent_data_processing",
+        "open_registration",
+        "is_removed",
+        "screen_numbers",
+        "t38_fax",
+        "is_main",
+        "disa_enabled",
+        "clir",
+        "virtual_fax",
+        "voicemail_enabled",
+        "admin",
+    }
+)
 
 _FIRST = ("Jan", "Anna", "Piotr", "Maria", "Krzysztof", "Katarzyna", "Tomasz", "Małgorzata", "Paweł", "Agnieszka")
-_LAST = ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński",
-         "Szymański", "Woźniak")
+_LAST = (
+    "Nowak",
+    "Kowalski",
+    "Wiśniewski",
+    "Wójcik",
+    "Kowalczyk",
+    "Kamiński",
+    "Lewandowski",
+    "Zieliński",
+    "Szymański",
+    "Woźniak",
+)
 _FIRMS = ("Usługi & Handel", "Piekarnia", "Auto-Serwis", "Biuro Rachunkowe", "Sklep <Groszek>")
-_CITIES = (("Warszawa", "00-950", "22"), ("Kraków", "30-001", "12"), ("Łódź", "90-001", "42"),
-           ("Gdańsk", "80-001", "58"), ("Poznań", "60-001", "61"))
+_CITIES = (
+    ("Warszawa", "00-950", "22"),
+    ("Kraków", "30-001", "12"),
+    ("Łódź", "90-001", "42"),
+    ("Gdańsk", "80-001", "58"),
+    ("Poznań", "60-001", "61"),
+)
 _STREETS = ("Długa", "Krótka", "Lipowa", "Polna", "Ogrodowa", "Kościuszki")
 _DESTINATIONS = (
     ("Polska", "Polska - komórkowe", "Orange", "mobile", "48601"),
@@ -200,19 +305,33 @@ class State:
             for i, (name, charge) in enumerate(_PRICELISTS)
         ]
         self.subscriptions = [
-            {"id": str(i + 1), "name": name, "value": value, "f_dld": "0", "f_mobile": "0", "f_ild": "0",
-             "id_reseller": self.id_reseller, "invoice_value": inv}
+            {
+                "id": str(i + 1),
+                "name": name,
+                "value": value,
+                "f_dld": "0",
+                "f_mobile": "0",
+                "f_ild": "0",
+                "id_reseller": self.id_reseller,
+                "invoice_value": inv,
+            }
             for i, (name, value, inv) in enumerate(_SUBSCRIPTIONS)
         ]
         self.ranges: list[dict[str, Any]] = []
         for i in range(scale.ranges):
             _city, _zip, area = _CITIES[i % len(_CITIES)]
             start = int(f"{area}{7000000 + i * 10000 + rng.randrange(0, 9000) // 1000 * 1000:07d}")
-            self.ranges.append({
-                "id": str(i + 1), "range_start": str(start), "range_end": str(start + scale.range_size - 1),
-                "description": f"Zakres {area} #{i + 1}", "id_reseller": self.id_reseller, "country_code": "48",
-                "open_registration": "f",
-            })
+            self.ranges.append(
+                {
+                    "id": str(i + 1),
+                    "range_start": str(start),
+                    "range_end": str(start + scale.range_size - 1),
+                    "description": f"Zakres {area} #{i + 1}",
+                    "id_reseller": self.id_reseller,
+                    "country_code": "48",
+                    "open_registration": "f",
+                }
+            )
         self.customers: dict[int, dict[str, Any]] = {}
         self.terminals: dict[int, dict[str, Any]] = {}
         self.extensions: dict[int, dict[str, Any]] = {}
@@ -226,34 +345,74 @@ class State:
             name = f"{rng.choice(_FIRMS)} {last}" if company else f"{last} {first}"
             street, no = rng.choice(_STREETS), str(rng.randint(1, 120))
             created = (base_day + timedelta(days=c * 7)).strftime("%Y-%m-%d %H:%M:%S")
-            cid = self._add_customer({
-                "name": name, "email": f"klient{c + 1}@example.pl", "address": street, "street_number": no,
-                "apartment_number": str(rng.randint(1, 40)) if rng.random() < 0.5 else "", "postcode": postcode,
-                "city": city, "country": "Polska", "b_name": name, "b_address": street, "b_street_number": no,
-                "b_apartment_number": "", "b_postcode": postcode, "b_city": city, "b_country": "Polska",
-                "b_nip": f"{rng.randrange(10**9, 10**10)}" if company else "", "b_regon": "",
-                "ext_billing_id": c + 1 if rng.random() < 0.8 else None,
-                "issue_invoice": rng.random() < 0.7, "id_default_pricelist": rng.randint(1, len(_PRICELISTS)),
-                "payment_type": "postpaid" if rng.random() < 0.8 else "prepaid", "id_default_balance": None,
-                "active": True, "is_wlr": False, "consent_data_processing": True,
-            }, created)
+            cid = self._add_customer(
+                {
+                    "name": name,
+                    "email": f"klient{c + 1}@example.pl",
+                    "address": street,
+                    "street_number": no,
+                    "apartment_number": str(rng.randint(1, 40)) if rng.random() < 0.5 else "",
+                    "postcode": postcode,
+                    "city": city,
+                    "country": "Polska",
+                    "b_name": name,
+                    "b_address": street,
+                    "b_street_number": no,
+                    "b_apartment_number": "",
+                    "b_postcode": postcode,
+                    "b_city": city,
+                    "b_country": "Polska",
+                    "b_nip": f"{rng.randrange(10**9, 10**10)}" if company else "",
+                    "b_regon": "",
+                    "ext_billing_id": c + 1 if rng.random() < 0.8 else None,
+                    "issue_invoice": rng.random() < 0.7,
+                    "id_default_pricelist": rng.randint(1, len(_PRICELISTS)),
+                    "payment_type": "postpaid" if rng.random() < 0.8 else "prepaid",
+                    "id_default_balance": None,
+                    "active": True,
+                    "is_wlr": False,
+                    "consent_data_processing": True,
+                },
+                created,
+            )
             for t in range(scale.terminals_per_customer):
                 sub = rng.randint(1, len(_SUBSCRIPTIONS)) if rng.random() < 0.7 else None
-                tid = self._add_terminal({
-                    "id_customer": cid, "username": f"{cid}t{t + 1}", "password": f"{rng.getrandbits(40):010x}",
-                    "id_pricelist": rng.randint(1, len(_PRICELISTS)), "screen_numbers": True, "t38_fax": False,
-                    "id_subscription": sub, "subscription_from": "2015-01-01" if sub else None,
-                    "subscription_to": None, "id_terminal_location": rng.randint(1, 2322),
-                })
+                tid = self._add_terminal(
+                    {
+                        "id_customer": cid,
+                        "username": f"{cid}t{t + 1}",
+                        "password": f"{rng.getrandbits(40):010x}",
+                        "id_pricelist": rng.randint(1, len(_PRICELISTS)),
+                        "screen_numbers": True,
+                        "t38_fax": False,
+                        "id_subscription": sub,
+                        "subscription_from": "2015-01-01" if sub else None,
+                        "subscription_to": None,
+                        "id_terminal_location": rng.randint(1, 2322),
+                    }
+                )
                 number = self.first_free_number(None)
                 if number is not None:
-                    self._add_extension({"id_customer": cid, "number": number[0], "country_code": "48",
-                                         "id_terminal": tid, "is_main": t == 0}, created)
+                    self._add_extension(
+                        {
+                            "id_customer": cid,
+                            "number": number[0],
+                            "country_code": "48",
+                            "id_terminal": tid,
+                            "is_main": t == 0,
+                        },
+                        created,
+                    )
             for u in range(scale.end_users_per_customer):
                 self._add_end_user(cid, f"user{u + 1}.{cid}@example.pl", f"{rng.getrandbits(32):08x}")
         self.cdr_terminals = [
-            (t["username"], self.customers[t["id_customer"]]["name"],
-             self.customers[t["id_customer"]]["ext_billing_id"], t["id_customer"], self._terminal_number(t))
+            (
+                t["username"],
+                self.customers[t["id_customer"]]["name"],
+                self.customers[t["id_customer"]]["ext_billing_id"],
+                t["id_customer"],
+                self._terminal_number(t),
+            )
             for t in sorted(self.terminals.values(), key=lambda t: t["id"])
         ]
 
@@ -302,8 +461,17 @@ class State:
     def _add_customer(self, args: dict[str, Any], created: str | None = None) -> int:
         cid = self._take("customer")
         row: dict[str, Any] = dict.fromkeys(CUSTOMER_FIELDS)
-        row.update({"issue_invoice": "f", "payment_type": "postpaid", "is_wlr": "f", "active": "t",
-                    "consent_data_processing": "f", "open_registration": "f", "is_removed": "f"})
+        row.update(
+            {
+                "issue_invoice": "f",
+                "payment_type": "postpaid",
+                "is_wlr": "f",
+                "active": "t",
+                "consent_data_processing": "f",
+                "open_registration": "f",
+                "is_removed": "f",
+            }
+        )
         for key in CUSTOMER_FIELDS:
             if key in args and key not in ("id", "id_reseller", "is_removed", "create_date", "platform_user_add_stamp"):
                 row[key] = _text(key, args[key])
@@ -340,15 +508,27 @@ class State:
         tid = self._take("terminal")
         city = next((c for c in _CITIES if c[0] == customer["city"]), _CITIES[0])
         self.terminals[tid] = {
-            "id": tid, "id_customer": cid, "username": username, "password": str(args.get("password") or ""),
-            "screen_numbers": _tf(args.get("screen_numbers", True)), "t38_fax": _tf(args.get("t38_fax", False)),
-            "id_pricelist": str(_int(args, "id_pricelist")), "pricelist_name": pricelist, "balance_value": "0.00",
-            "id_auth": None, "id_subscription": sub["id"] if sub else None,
+            "id": tid,
+            "id_customer": cid,
+            "username": username,
+            "password": str(args.get("password") or ""),
+            "screen_numbers": _tf(args.get("screen_numbers", True)),
+            "t38_fax": _tf(args.get("t38_fax", False)),
+            "id_pricelist": str(_int(args, "id_pricelist")),
+            "pricelist_name": pricelist,
+            "balance_value": "0.00",
+            "id_auth": None,
+            "id_subscription": sub["id"] if sub else None,
             "subscription_from": _text("", args.get("subscription_from")) if sub else None,
             "subscription_to": _text("", args.get("subscription_to")) if sub else None,
-            "value_left": "0.00", "id_terminal_location": _text("", args.get("id_terminal_location")),
-            "area_code": city[2], "borough": city[0], "county": city[0], "province": "mazowieckie",
-            "sip_proxy": "sip.hiperus.pl", "subscriptions": sub["name"] if sub else None,
+            "value_left": "0.00",
+            "id_terminal_location": _text("", args.get("id_terminal_location")),
+            "area_code": city[2],
+            "borough": city[0],
+            "county": city[0],
+            "province": "mazowieckie",
+            "sip_proxy": "sip.hiperus.pl",
+            "subscriptions": sub["name"] if sub else None,
         }
         return tid
 
@@ -364,9 +544,15 @@ class State:
         if args.get("id_terminal") not in (None, ""):
             terminal = self.terminal(_int(args, "id_terminal") or 0)
         elif _tf(args.get("create_terminal", False)) == "t":
-            tid = self._add_terminal({"id_customer": cid, "username": number, "password": uuid.uuid4().hex[:8],
-                                      "id_pricelist": args.get("id_pricelist"),
-                                      "id_subscription": args.get("id_subscription")})
+            tid = self._add_terminal(
+                {
+                    "id_customer": cid,
+                    "username": number,
+                    "password": uuid.uuid4().hex[:8],
+                    "id_pricelist": args.get("id_pricelist"),
+                    "id_subscription": args.get("id_subscription"),
+                }
+            )
             terminal = self.terminals[tid]
         else:
             raise _Refused("Missing parameter: id_terminal")
@@ -375,10 +561,17 @@ class State:
         eid = self._take("extension")
         cc = str(args.get("country_code") or "48")
         self.extensions[eid] = {
-            "id": eid, "id_customer": cid, "extension": cc + number, "country_code": cc, "number": number,
-            "is_main": _tf(args.get("is_main", True)), "disa_enabled": _tf(args.get("disa_enabled", False)),
-            "clir": _tf(args.get("clir", False)), "virtual_fax": _tf(args.get("virtual_fax", False)),
-            "terminal_name": terminal["username"], "voicemail_enabled": _tf(args.get("voicemail_enabled", True)),
+            "id": eid,
+            "id_customer": cid,
+            "extension": cc + number,
+            "country_code": cc,
+            "number": number,
+            "is_main": _tf(args.get("is_main", True)),
+            "disa_enabled": _tf(args.get("disa_enabled", False)),
+            "clir": _tf(args.get("clir", False)),
+            "virtual_fax": _tf(args.get("virtual_fax", False)),
+            "terminal_name": terminal["username"],
+            "voicemail_enabled": _tf(args.get("voicemail_enabled", True)),
             "id_auth": _text("", args.get("id_auth")),
             "create_date": created or datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         }
@@ -386,8 +579,17 @@ class State:
 
     def _add_end_user(self, cid: int, email: str, password: str) -> int:
         uid = self._take("end_user")
-        self.end_users[uid] = {"id": uid, "id_customer": cid, "email": email, "password": password, "admin": "t",
-                               "vm_count": "1", "fax_count": "0", "exten_count": "1", "vexten_count": "0"}
+        self.end_users[uid] = {
+            "id": uid,
+            "id_customer": cid,
+            "email": email,
+            "password": password,
+            "admin": "t",
+            "vm_count": "1",
+            "fax_count": "0",
+            "exten_count": "1",
+            "vexten_count": "0",
+        }
         return uid
 
     # -- rows as the platform shows them -----------------------------------------------------------
@@ -447,8 +649,9 @@ class CdrGenerator:
             base *= 0.75 + (_mix(key) % 501) / 1000
         return min(round(base), 9_999_999) if self.terminals else 0
 
-    def buckets(self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool,
-                id_customer: int | None) -> Iterator[_Bucket]:
+    def buckets(
+        self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool, id_customer: int | None
+    ) -> Iterator[_Bucket]:
         m = len(self.terminals)
         positions = None
         if id_customer is not None:
@@ -461,13 +664,21 @@ class CdrGenerator:
                 yield _Bucket(day, ct, success, self.bucket_count(day, ct, success), offset, positions, m)
             day += timedelta(days=1)
 
-    def count(self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool,
-              id_customer: int | None = None) -> int:
+    def count(
+        self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool, id_customer: int | None = None
+    ) -> int:
         """How many CDRs a ``GetBilling`` with these filters returns (before offset/limit)."""
         return sum(b.selected for b in self.buckets(date_from, date_to, calltypes, success, id_customer))
 
-    def records(self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool,
-                id_customer: int | None, skip: int = 0) -> Iterator[tuple[str | None, ...]]:
+    def records(
+        self,
+        date_from: date,
+        date_to: date,
+        calltypes: Iterable[str],
+        success: bool,
+        id_customer: int | None,
+        skip: int = 0,
+    ) -> Iterator[tuple[str | None, ...]]:
         """The CDR value tuples (in ``CDR_FIELDS`` order), skipping the first *skip* cheaply."""
         m = len(self.terminals)
         for b in self.buckets(date_from, date_to, calltypes, success, id_customer):
@@ -510,15 +721,40 @@ class CdrGenerator:
         else:
             caller, bill_cpb = own_number, remote
         return (
-            str(cdr_id), start.strftime("%Y-%m-%d %H:%M:%S"), str(duration), str(rel_cause), customer_name, name,
-            None if ext_billing_id is None else str(ext_billing_id), caller, bill_cpb, b.calltype, country,
-            description, operator, kind, f"{price:.4f}", f"{cost:.4f}", f"{init:.4f}", f"{r_price:.4f}",
-            f"{r_cost:.4f}", f"{init * 0.6:.4f}", f"{cost - r_cost:.4f}", sub_used,
+            str(cdr_id),
+            start.strftime("%Y-%m-%d %H:%M:%S"),
+            str(duration),
+            str(rel_cause),
+            customer_name,
+            name,
+            None if ext_billing_id is None else str(ext_billing_id),
+            caller,
+            bill_cpb,
+            b.calltype,
+            country,
+            description,
+            operator,
+            kind,
+            f"{price:.4f}",
+            f"{cost:.4f}",
+            f"{init:.4f}",
+            f"{r_price:.4f}",
+            f"{r_cost:.4f}",
+            f"{init * 0.6:.4f}",
+            f"{cost - r_cost:.4f}",
+            sub_used,
             "WLR" if (h >> 48) % 10 == 0 else "VOIP",
         )
 
-    def rendered(self, date_from: date, date_to: date, calltypes: Iterable[str], success: bool,
-                 id_customer: int | None, skip: int = 0) -> Iterator[str]:
+    def rendered(
+        self,
+        date_from: date,
+        date_to: date,
+        calltypes: Iterable[str],
+        success: bool,
+        id_customer: int | None,
+        skip: int = 0,
+    ) -> Iterator[str]:
         """The rows of :meth:`records` already encoded, byte for byte what :func:`_encode_cdr` makes of them.
 
         Why: encoding a row field by field cost the simulator about as much as decoding it costs the
@@ -564,7 +800,7 @@ class CdrGenerator:
                 mm, ss = divmod(rest, 60)
                 prefix = _DESTINATIONS[dest][4]
                 width = 11 - len(prefix)
-                remote = f"{prefix}{(h >> 16) % 10 ** width:0{width}d}"
+                remote = f"{prefix}{(h >> 16) % 10**width:0{width}d}"
                 if b.success:
                     duration = 1 + (h >> 24) % 900
                     rel_cause = 16
@@ -576,10 +812,20 @@ class CdrGenerator:
                 init = 0.05 if charged and _DESTINATIONS[dest][3] == "premium" else 0.0
                 r_cost = round(cost * 0.6, 4)
                 yield template % (
-                    cdr_id, f"{day}{hh:02d}:{mm:02d}:{ss:02d}", duration, rel_cause,
-                    remote[2:] if incoming else remote, f"{price:.4f}", f"{cost:.4f}", f"{init:.4f}",
-                    f"{round(price * 0.6, 4):.4f}", f"{r_cost:.4f}", f"{init * 0.6:.4f}", f"{cost - r_cost:.4f}",
-                    "t" if charged and (h >> 40) % 5 == 0 else "f", "WLR" if (h >> 48) % 10 == 0 else "VOIP",
+                    cdr_id,
+                    f"{day}{hh:02d}:{mm:02d}:{ss:02d}",
+                    duration,
+                    rel_cause,
+                    remote[2:] if incoming else remote,
+                    f"{price:.4f}",
+                    f"{cost:.4f}",
+                    f"{init:.4f}",
+                    f"{round(price * 0.6, 4):.4f}",
+                    f"{r_cost:.4f}",
+                    f"{init * 0.6:.4f}",
+                    f"{cost - r_cost:.4f}",
+                    "t" if charged and (h >> 40) % 5 == 0 else "f",
+                    "WLR" if (h >> 48) % 10 == 0 else "VOIP",
                 )
 
 
@@ -613,9 +859,29 @@ def _cdr_template(calltype: str, terminal: tuple[Any, ...], destination: tuple[s
     slot = "\0"
     incoming = calltype == "incoming"
     values = (
-        slot, slot, slot, slot, customer_name, name, None if ext_billing_id is None else str(ext_billing_id),
-        slot if incoming else own_number, "48" + own_number if incoming else slot, calltype, country,
-        description, operator, kind, slot, slot, slot, slot, slot, slot, slot, slot, slot,
+        slot,
+        slot,
+        slot,
+        slot,
+        customer_name,
+        name,
+        None if ext_billing_id is None else str(ext_billing_id),
+        slot if incoming else own_number,
+        "48" + own_number if incoming else slot,
+        calltype,
+        country,
+        description,
+        operator,
+        kind,
+        slot,
+        slot,
+        slot,
+        slot,
+        slot,
+        slot,
+        slot,
+        slot,
+        slot,
     )
     return _encode_cdr(values).replace("%", "%%").replace(slot, "%s")
 
@@ -627,10 +893,19 @@ def _cdr_template(calltype: str, terminal: tuple[Any, ...], destination: tuple[s
 class HiperusSimulator:
     """The WSGI app. ``faults``, ``state``, ``stats`` and ``rate_limit`` may be changed at runtime."""
 
-    def __init__(self, seed: int = 1, scale: Scale | None = None, faults: Faults | None = None, *,
-                 username: str = "reseller", password: str = "secret", domain: str = "demo.hiperus.pl",
-                 rate_limit: tuple[int, float] | None = (7, 5.0), uri: str = DEFAULT_URI,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        seed: int = 1,
+        scale: Scale | None = None,
+        faults: Faults | None = None,
+        *,
+        username: str = "reseller",
+        password: str = "secret",
+        domain: str = "demo.hiperus.pl",
+        rate_limit: tuple[int, float] | None = (7, 5.0),
+        uri: str = DEFAULT_URI,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.state = State(seed, scale or Scale())
         self.cdrs = CdrGenerator(self.state)
         self.faults = faults or Faults()
@@ -670,12 +945,33 @@ class HiperusSimulator:
         }
 
     ACTIONS = (
-        "Login", "CheckLogin", "Logout", "GetCustomerList", "GetCustomerData", "GetCustomerIDByExtBillingID",
-        "SearchCustomer", "AddCustomer", "SaveCustomerData", "DelCustomer", "GetTerminalList", "AddTerminal",
-        "SaveTerminalData", "DelTerminal", "GetExtensionList", "GetExtensionData", "AddExtension",
-        "SaveExtensionData", "DelExtension", "GetFirstFreePlatformNumber", "GetPlatformNumberingRange",
-        "GetPlatformNumberingUsage", "GetCustomerPricelistList", "GetSubscriptionList", "GetEndUserAuthList",
-        "GetBilling", "GetInvoiceList",
+        "Login",
+        "CheckLogin",
+        "Logout",
+        "GetCustomerList",
+        "GetCustomerData",
+        "GetCustomerIDByExtBillingID",
+        "SearchCustomer",
+        "AddCustomer",
+        "SaveCustomerData",
+        "DelCustomer",
+        "GetTerminalList",
+        "AddTerminal",
+        "SaveTerminalData",
+        "DelTerminal",
+        "GetExtensionList",
+        "GetExtensionData",
+        "AddExtension",
+        "SaveExtensionData",
+        "DelExtension",
+        "GetFirstFreePlatformNumber",
+        "GetPlatformNumberingRange",
+        "GetPlatformNumberingUsage",
+        "GetCustomerPricelistList",
+        "GetSubscriptionList",
+        "GetEndUserAuthList",
+        "GetBilling",
+        "GetInvoiceList",
     )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -737,8 +1033,9 @@ class HiperusSimulator:
             if faults.http_429 > 0:
                 faults.http_429 -= 1
                 self.stats["injected_429"] += 1
-                return Response("Too Many Requests", 429, {"Retry-After": str(faults.retry_after)},
-                                content_type="text/plain")
+                return Response(
+                    "Too Many Requests", 429, {"Retry-After": str(faults.retry_after)}, content_type="text/plain"
+                )
             if faults.malformed > 0:
                 faults.malformed -= 1
                 self.stats["injected_malformed"] += 1
@@ -903,11 +1200,14 @@ class HiperusSimulator:
 
     def _get_customer_list(self, args: dict[str, Any]) -> list[Any]:
         query = str(args.get("query") or "").lower()
-        rows = [self.state.customer_row(c) for c in sorted(self.state.customers.values(), key=lambda c: c["id"])
-                if not query or c["name"].lower().startswith(query)]
+        rows = [
+            self.state.customer_row(c)
+            for c in sorted(self.state.customers.values(), key=lambda c: c["id"])
+            if not query or c["name"].lower().startswith(query)
+        ]
         offset = _int(args, "offset", required=False) or 0
         limit = _int(args, "limit", required=False) or 0
-        return rows[offset: offset + limit] if limit else rows[offset:]
+        return rows[offset : offset + limit] if limit else rows[offset:]
 
     def _get_customer_data(self, args: dict[str, Any]) -> list[Any]:
         return [self.state.customer_row(self.state.customer(_int(args, "id_customer") or 0))]
@@ -923,8 +1223,11 @@ class HiperusSimulator:
         name = str(args.get("name") or "").lower()
         if not name:
             raise _Refused("Missing parameter: name")
-        return [{"search_type": "1", "customer_id": str(c["id"]), "name": c["name"]}
-                for c in sorted(self.state.customers.values(), key=lambda c: c["id"]) if name in c["name"].lower()]
+        return [
+            {"search_type": "1", "customer_id": str(c["id"]), "name": c["name"]}
+            for c in sorted(self.state.customers.values(), key=lambda c: c["id"])
+            if name in c["name"].lower()
+        ]
 
     def _add_customer(self, args: dict[str, Any]) -> list[Any]:
         if not args.get("name"):
@@ -950,11 +1253,14 @@ class HiperusSimulator:
     def _get_terminal_list(self, args: dict[str, Any]) -> list[Any]:
         cid = _int(args, "id_customer") or 0
         self.state.customer(cid)
-        rows = [self.state.terminal_row(t) for t in sorted(self.state.terminals.values(), key=lambda t: t["id"])
-                if t["id_customer"] == cid]
+        rows = [
+            self.state.terminal_row(t)
+            for t in sorted(self.state.terminals.values(), key=lambda t: t["id"])
+            if t["id_customer"] == cid
+        ]
         offset = _int(args, "offset", required=False) or 0
         limit = _int(args, "limit", required=False) or 0
-        return rows[offset: offset + limit] if limit else rows[offset:]
+        return rows[offset : offset + limit] if limit else rows[offset:]
 
     def _add_terminal(self, args: dict[str, Any]) -> list[Any]:
         return [soap.Struct(id_terminal=self.state._add_terminal(args))]
@@ -988,11 +1294,14 @@ class HiperusSimulator:
     def _get_extension_list(self, args: dict[str, Any]) -> list[Any]:
         cid = _int(args, "id_customer") or 0
         self.state.customer(cid)
-        rows = [self.state.extension_row(e) for e in sorted(self.state.extensions.values(), key=lambda e: e["id"])
-                if e["id_customer"] == cid]
+        rows = [
+            self.state.extension_row(e)
+            for e in sorted(self.state.extensions.values(), key=lambda e: e["id"])
+            if e["id_customer"] == cid
+        ]
         offset = _int(args, "offset", required=False) or 0
         limit = _int(args, "limit", required=False) or 0
-        return rows[offset: offset + limit] if limit else rows[offset:]
+        return rows[offset : offset + limit] if limit else rows[offset:]
 
     def _extension(self, args: dict[str, Any]) -> dict[str, Any]:
         eid = _int(args, "id_extension") or 0
@@ -1040,16 +1349,25 @@ class HiperusSimulator:
         for n in range(int(rng["range_start"]), int(rng["range_end"]) + 1):
             ext = used.get(str(n))
             cust = self.state.customers.get(ext["id_customer"]) if ext else None
-            rows.append({"extension": rng["country_code"] + str(n), "number": str(n),
-                         "id_customer": str(ext["id_customer"]) if ext else None,
-                         "customer_name": cust["name"] if cust else None, "country_code": rng["country_code"]})
+            rows.append(
+                {
+                    "extension": rng["country_code"] + str(n),
+                    "number": str(n),
+                    "id_customer": str(ext["id_customer"]) if ext else None,
+                    "customer_name": cust["name"] if cust else None,
+                    "country_code": rng["country_code"],
+                }
+            )
         return rows
 
     def _end_users(self, args: dict[str, Any]) -> list[Any]:
         cid = _int(args, "id_customer") or 0
         self.state.customer(cid)
-        return [{k: _text(k, v) for k, v in u.items() if k != "id_customer"}
-                for u in sorted(self.state.end_users.values(), key=lambda u: u["id"]) if u["id_customer"] == cid]
+        return [
+            {k: _text(k, v) for k, v in u.items() if k != "id_customer"}
+            for u in sorted(self.state.end_users.values(), key=lambda u: u["id"])
+            if u["id_customer"] == cid
+        ]
 
 
 def _broken(body: bytes) -> Iterator[bytes]:
@@ -1082,9 +1400,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--domain", default="demo.hiperus.pl")
     parser.add_argument("--no-rate-limit", action="store_true")
     opts = parser.parse_args(argv)
-    app = make_app(opts.seed, Scale(customers=opts.customers, cdrs_per_day=opts.cdrs_per_day),
-                   username=opts.username, password=opts.password, domain=opts.domain,
-                   rate_limit=None if opts.no_rate_limit else (7, 5.0))
+    app = make_app(
+        opts.seed,
+        Scale(customers=opts.customers, cdrs_per_day=opts.cdrs_per_day),
+        username=opts.username,
+        password=opts.password,
+        domain=opts.domain,
+        rate_limit=None if opts.no_rate_limit else (7, 5.0),
+    )
     banner = f"Hiperus C5 simulator on {{url}}/hiperusapi.php (seed {opts.seed}); Ctrl-C stops it"
     serve_until_interrupted(app, opts.port, banner)
 

@@ -43,6 +43,8 @@ from lmsplugins.simserver import FaultSet, count_down, serve_until_interrupted
 from .simdata import ISSUED, STB_STATUS, WAREHOUSE, Dataset, Reject, ip_text
 
 COOKIE = "sess_ci"
+
+
 @dataclass
 class Faults(FaultSet):
     """Faults to inject; counters apply to the next N API requests and count down."""
@@ -77,8 +79,17 @@ class Stats:
 class MMSSimulator:
     """The WSGI app; state lives as long as the instance."""
 
-    def __init__(self, seed: int = 1, users: int = 20, stbs: int = 30, *, login: str = "api-operator",
-                 password: str = "api-secret", faults: Faults | None = None, **sizes: Any):
+    def __init__(
+        self,
+        seed: int = 1,
+        users: int = 20,
+        stbs: int = 30,
+        *,
+        login: str = "api-operator",
+        password: str = "api-secret",
+        faults: Faults | None = None,
+        **sizes: Any,
+    ):
         self.data = Dataset(seed, users, stbs, **sizes)
         self.login_name, self.password = login, password
         self.faults = faults or Faults()
@@ -197,8 +208,19 @@ class MMSSimulator:
                     raise Reject(404, f"user {uid} not found")
                 if method == "GET":
                     return {"id": user["userid"], **user}
-                for k in ("customertype", "name", "lastname", "pesel", "nip", "city1", "zip1", "streetname1",
-                          "streetno1", "local1", "email"):
+                for k in (
+                    "customertype",
+                    "name",
+                    "lastname",
+                    "pesel",
+                    "nip",
+                    "city1",
+                    "zip1",
+                    "streetname1",
+                    "streetno1",
+                    "local1",
+                    "email",
+                ):
                     if k in form:
                         user[k] = form[k]
                 self._index = None
@@ -219,8 +241,10 @@ class MMSSimulator:
             case ["iptv", "packages"]:
                 return self._list(list(d.tv_packages.values()))
             case ["iptv", "networks"]:
-                rows = [{**n, "address_long": ip_text(n["address"]), "TotalSTBs": d.total_stbs(n["id"])}
-                        for n in d.networks.values()]
+                rows = [
+                    {**n, "address_long": ip_text(n["address"]), "TotalSTBs": d.total_stbs(n["id"])}
+                    for n in d.networks.values()
+                ]
                 return self._list(rows)
             case ["iptv", "stbmodels"]:
                 return self._list(list(d.models.values()))
@@ -244,8 +268,9 @@ class MMSSimulator:
             case ["iptv", "accounts"]:
                 if method == "GET":
                     uid = request.args.get("userid")
-                    rows = [self._account_row(a) for a in d.accounts.values()
-                            if uid is None or a["userid"] == _num(uid)]
+                    rows = [
+                        self._account_row(a) for a in d.accounts.values() if uid is None or a["userid"] == _num(uid)
+                    ]
                     return self._list(rows, enveloped=True)
                 if method == "POST":
                     return d.add_account(body)
@@ -303,9 +328,25 @@ class MMSSimulator:
                 raise Reject(409, f"a user with this {key} exists")
         uid = d.next_user
         d.next_user += 3
-        d.users[uid] = {"userid": uid, **{k: str(body.get(k) or "") for k in (
-            "customertype", "name", "lastname", "email", "pesel", "nip", "zip1", "city1", "streetname1", "streetno1",
-            "local1")}}
+        d.users[uid] = {
+            "userid": uid,
+            **{
+                k: str(body.get(k) or "")
+                for k in (
+                    "customertype",
+                    "name",
+                    "lastname",
+                    "email",
+                    "pesel",
+                    "nip",
+                    "zip1",
+                    "city1",
+                    "streetname1",
+                    "streetno1",
+                    "local1",
+                )
+            },
+        }
         return uid
 
     # -- F-Secure ----------------------------------------------------------------------------------
@@ -386,25 +427,47 @@ class MMSSimulator:
         if used >= network["size"]:
             raise Reject(409, f"network {nid} is full ({used}/{network['size']})")
         user = d.users[d.accounts[aid]["userid"]]
-        stb.update(status=ISSUED, StatusName=STB_STATUS[ISSUED], iptv_accountid=aid, networkid=nid,
-                   order_id=str(oid), userid=user["userid"], UserName=f"{user['lastname']} {user['name']}".strip(),
-                   ipaddr=network["address"] + used + 2, AddressIp=ip_text(network["address"] + used + 2))
+        stb.update(
+            status=ISSUED,
+            StatusName=STB_STATUS[ISSUED],
+            iptv_accountid=aid,
+            networkid=nid,
+            order_id=str(oid),
+            userid=user["userid"],
+            UserName=f"{user['lastname']} {user['name']}".strip(),
+            ipaddr=network["address"] + used + 2,
+            AddressIp=ip_text(network["address"] + used + 2),
+        )
         return {"status": True}
 
     def _unlink(self, form: dict[str, str]) -> dict[str, Any]:
         stb = next((s for s in self.data.stbs.values() if s["mac"] == str(form.get("mac", "")).upper()), None)
         if stb is None or stb["iptv_accountid"] != _num(form.get("accountid", "")):
             raise Reject(404, "STB not linked to this account")
-        stb.update(status=WAREHOUSE, StatusName=STB_STATUS[WAREHOUSE], iptv_accountid=0, networkid=0, order_id="",
-                   userid=0, UserName="", ipaddr=0, AddressIp="0.0.0.0")
+        stb.update(
+            status=WAREHOUSE,
+            StatusName=STB_STATUS[WAREHOUSE],
+            iptv_accountid=0,
+            networkid=0,
+            order_id="",
+            userid=0,
+            UserName="",
+            ipaddr=0,
+            AddressIp="0.0.0.0",
+        )
         return {"status": True}
 
     def _account_row(self, acc: dict[str, Any]) -> dict[str, Any]:
         live = self.data.live_orders(acc["id"])
         gross = sum(float(o["pricebrutto"]) for o in live)
         stbs = sum(1 for s in self.data.stbs.values() if s["iptv_accountid"] == acc["id"])
-        return {**acc, "TotalSTBs": stbs, "TotalBrutto": f"{gross:.2f}", "TotalNetto": f"{gross / 1.23:.2f}",
-                "TotalVat": f"{gross - gross / 1.23:.2f}"}
+        return {
+            **acc,
+            "TotalSTBs": stbs,
+            "TotalBrutto": f"{gross:.2f}",
+            "TotalNetto": f"{gross / 1.23:.2f}",
+            "TotalVat": f"{gross - gross / 1.23:.2f}",
+        }
 
     def _account(self, method: str, aid: int, action: list[str], form: dict[str, str]) -> Any:
         d = self.data
@@ -438,11 +501,23 @@ class MMSSimulator:
         user = d.users[acc["userid"]]
         packages: dict[str, Any] = {"MainPackage": None, "ExtraPackages": {}, "MultiroomPackages": []}
         for order in d.live_orders(acc["id"]):
-            stbs = [{"id": s["id"], "ModelName": s["ModelName"], "AddressIp": s["AddressIp"],
-                     "serialnumber": s["serialnumber"], "mac": s["mac"], "servicetype": s["servicetype"]}
-                    for s in d.stbs.values() if s["order_id"] == str(order["id"])]
-            entry = {**order, "actual_pricebrutto": order["pricebrutto"], "stb_data": stbs[0] if len(stbs) == 1
-                     else stbs}
+            stbs = [
+                {
+                    "id": s["id"],
+                    "ModelName": s["ModelName"],
+                    "AddressIp": s["AddressIp"],
+                    "serialnumber": s["serialnumber"],
+                    "mac": s["mac"],
+                    "servicetype": s["servicetype"],
+                }
+                for s in d.stbs.values()
+                if s["order_id"] == str(order["id"])
+            ]
+            entry = {
+                **order,
+                "actual_pricebrutto": order["pricebrutto"],
+                "stb_data": stbs[0] if len(stbs) == 1 else stbs,
+            }
             if order["pkg_group"] == 1:
                 packages["MainPackage"] = entry
             elif order["pkg_group"] == 3:
@@ -450,16 +525,22 @@ class MMSSimulator:
             else:
                 packages["ExtraPackages"][str(order["id"])] = entry
         row = self._account_row(acc)
-        return {**acc, "NetworkData": d.networks[acc["iptv_networkid"]],
-                "UserData": {k: user[k] for k in ("city1", "zip1", "streetname1", "streetno1", "local1")},
-                "Packages": packages, "PackagesSums": {k: row[k] for k in ("TotalNetto", "TotalVat", "TotalBrutto")}}
+        return {
+            **acc,
+            "NetworkData": d.networks[acc["iptv_networkid"]],
+            "UserData": {k: user[k] for k in ("city1", "zip1", "streetname1", "streetno1", "local1")},
+            "Packages": packages,
+            "PackagesSums": {k: row[k] for k in ("TotalNetto", "TotalVat", "TotalBrutto")},
+        }
 
     def _order_delete(self, oid: int, form: dict[str, str]) -> dict[str, Any]:
         d = self.data
         order = d.orders.get(oid)
-        if order is None or _num(form.get("orderid", "")) != oid or _num(form.get("accountid", "")) != order[
-            "accountid"
-        ]:
+        if (
+            order is None
+            or _num(form.get("orderid", "")) != oid
+            or _num(form.get("accountid", "")) != order["accountid"]
+        ):
             raise Reject(404, "order not found for this account")
         if any(s["order_id"] == str(oid) for s in d.stbs.values()):
             raise Reject(409, "the package has a STB; unlink it first")
@@ -483,8 +564,9 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(json.dumps(value, ensure_ascii=False), status, content_type="application/json; charset=utf-8")
 
 
-def make_app(seed: int = 1, users: int = 20, stbs: int = 30, faults: Faults | dict[str, Any] | None = None,
-             **options: Any) -> MMSSimulator:
+def make_app(
+    seed: int = 1, users: int = 20, stbs: int = 30, faults: Faults | dict[str, Any] | None = None, **options: Any
+) -> MMSSimulator:
     """The simulator as a WSGI app; *faults* may be a :class:`Faults` or a dict of its fields."""
     if isinstance(faults, dict):
         f = Faults()
@@ -504,8 +586,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--login", default="api-operator")
     parser.add_argument("--password", default="api-secret")
     args = parser.parse_args(argv)
-    app = make_app(args.seed, args.users, args.stbs, login=args.login, password=args.password,
-                   accounts=args.accounts)
+    app = make_app(args.seed, args.users, args.stbs, login=args.login, password=args.password, accounts=args.accounts)
     serve_until_interrupted(app, args.port, f"Metroport MMS simulator on {{url}} (login {args.login}); Ctrl-C stops it")
 
 

@@ -59,7 +59,7 @@ _ROUTES = {
 }
 _FIRST = ("Jan", "Anna", "Piotr", "Maria", "Krzysztof", "Katarzyna", "Tomasz", "Małgorzata", "Paweł", "Zofia")
 _LAST = ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński")
-_FIRMS = ("Usługi & Handel", "Piekarnia \"Pod Lipą\"", "Auto-Serwis", "Biuro Rachunkowe", "Sklep Groszek")
+_FIRMS = ("Usługi & Handel", 'Piekarnia "Pod Lipą"', "Auto-Serwis", "Biuro Rachunkowe", "Sklep Groszek")
 _CATEGORIES = {
     "call": ("Połączenia krajowe komórkowe", "Połączenia krajowe stacjonarne", "Połączenia międzynarodowe"),
     "sms": ("SMS krajowy", "SMS międzynarodowy"),
@@ -188,8 +188,15 @@ def _mix(*values: int) -> int:
 class Dataset:
     """Users, SIM accounts and the arithmetic of billing records for one seed."""
 
-    def __init__(self, seed: int, users: int, mobiles_per_user: int, billings_per_day: int, epoch: datetime,
-                 user_id_key: str = "id"):
+    def __init__(
+        self,
+        seed: int,
+        users: int,
+        mobiles_per_user: int,
+        billings_per_day: int,
+        epoch: datetime,
+        user_id_key: str = "id",
+    ):
         if billings_per_day < 0 or users < 0 or mobiles_per_user < 0:
             raise ValueError("sizes cannot be negative")
         self.seed = seed
@@ -208,14 +215,16 @@ class Dataset:
             indexes = []
             for _ in range(mobiles_per_user):
                 idx = len(self.mobiles)
-                self.mobiles.append({
-                    "id": 500_001 + 2 * idx + rng.randrange(2),
-                    "userid": uid,
-                    "ano": f"{510_000_000 + idx * 37:09d}",
-                    "status": STATUSES[idx % len(STATUSES)],
-                    "status_confirmed": 0 if idx % 3 == 2 else 1,
-                    "usercode": f"U{uid:06d}",
-                })
+                self.mobiles.append(
+                    {
+                        "id": 500_001 + 2 * idx + rng.randrange(2),
+                        "userid": uid,
+                        "ano": f"{510_000_000 + idx * 37:09d}",
+                        "status": STATUSES[idx % len(STATUSES)],
+                        "status_confirmed": 0 if idx % 3 == 2 else 1,
+                        "usercode": f"U{uid:06d}",
+                    }
+                )
                 indexes.append(idx)
             self.user_mobiles[uid] = indexes
 
@@ -309,8 +318,11 @@ class Dataset:
         h = (h * _MIX_MUL) & _MASK
         self._seed_state = h ^ (h >> 31)
         self._sim_parts = [
-            (f', "userid": {json.dumps(m["userid"])}, "src": ', "48" + m["ano"],
-             f', "ano": {json.dumps(m["ano"], ensure_ascii=False)}, "calldate": "')
+            (
+                f', "userid": {json.dumps(m["userid"])}, "src": ',
+                "48" + m["ano"],
+                f', "ano": {json.dumps(m["ano"], ensure_ascii=False)}, "calldate": "',
+            )
             for m in self.mobiles
         ]
         self._kind_parts = {}
@@ -473,8 +485,9 @@ class MetroportSimulator:
             return _json(asdict(self.faults))
         if path == "/_control/stats":
             stats = asdict(self.stats)
-            stats["uploads"] = [{"filename": u.filename, "accepted": u.accepted, "problems": list(u.problems)}
-                                for u in self.uploads]
+            stats["uploads"] = [
+                {"filename": u.filename, "accepted": u.accepted, "problems": list(u.problems)} for u in self.uploads
+            ]
             return _json(stats)
         if path == "/_control/expire" and request.method == "POST":
             self.expire_sessions()
@@ -597,8 +610,12 @@ class MetroportSimulator:
                 with self._lock:
                     self.stats.records_sent += count
             return Response(body, 200, content_type="application/json; charset=utf-8")
-        return Response(self._stream(lo, hi, userid, count, cut), 200,
-                        content_type="application/json; charset=utf-8", direct_passthrough=True)
+        return Response(
+            self._stream(lo, hi, userid, count, cut),
+            200,
+            content_type="application/json; charset=utf-8",
+            direct_passthrough=True,
+        )
 
     def _stream(self, lo: int, hi: int, userid: int | None, count: int, cut: int | None) -> Iterator[bytes]:
         enveloped = self.envelopes.get("billings", True)
@@ -686,8 +703,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--password", default="api-secret")
     parser.add_argument("--page-cache", action="store_true", help="render each billing page once (benchmarks)")
     args = parser.parse_args(argv)
-    app = make_app(args.seed, args.users, args.mobiles_per_user, args.billings, login=args.login,
-                   password=args.password, page_cache=args.page_cache)
+    app = make_app(
+        args.seed,
+        args.users,
+        args.mobiles_per_user,
+        args.billings,
+        login=args.login,
+        password=args.password,
+        page_cache=args.page_cache,
+    )
     banner = f"Metroport MVNO simulator on {{url}} (login {args.login}); Ctrl-C stops it"
     serve_until_interrupted(app, args.port, banner)
 
