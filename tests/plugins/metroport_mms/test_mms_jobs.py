@@ -57,8 +57,9 @@ def test_package_syncs_are_upserts_and_report_gone_rows(env):
     result = env.run("metrotv-packages-update")
     assert result.exit_code == 0, result.output
     assert "INSERT - Pakiet ID: 101 (Pakiet Start)" in result.output
-    row = env.sql("SELECT pkg_valid_to, pricebrutto, countactive, firmname FROM metroport_metrotv_packages "
-                  "WHERE id = 401")[0]
+    row = env.sql(
+        "SELECT pkg_valid_to, pricebrutto, countactive, firmname FROM metroport_metrotv_packages WHERE id = 401"
+    )[0]
     assert row[0] is None and str(row[1]) in ("0", "0.00", "0.0") and row[3] == "Metroport"
     env.sim.data.tv_packages[101]["pkg_name"] = "Start Plus"
     del env.sim.data.tv_packages[103]
@@ -145,8 +146,16 @@ def test_test_mode_rolls_back(env):
 def test_push_customers_sends_changes_since_the_last_run(env):
     user = next(u for u in env.sim.data.users.values() if u["nip"])
     address = {"city": "Gdynia", "zip": "81-001", "street": "ul. Świętojańska", "house": "12", "flat": "3"}
-    cid = add_customer(env.host, "Firma Nowa", type_=TYPE_COMPANY, ten=user["nip"], moddate=100,
-                       email="biuro@firma.pl", address=address, address_type=1)
+    cid = add_customer(
+        env.host,
+        "Firma Nowa",
+        type_=TYPE_COMPANY,
+        ten=user["nip"],
+        moddate=100,
+        email="biuro@firma.pl",
+        address=address,
+        address_type=1,
+    )
     add_customer(env.host, "Inny adres", ssn="", moddate=100, address={"city": "X", "house": "1"}, address_type=2)
     env.host.set_uiconfig("metroport.automatically_update_customer_data", "true")
     assert env.run("customer-update").exit_code == 0
@@ -157,21 +166,35 @@ def test_push_customers_sends_changes_since_the_last_run(env):
     assert result.exit_code == 0, result.output
     sent = env.sim.data.users[user["userid"]]
     assert (sent["city1"], sent["streetname1"], sent["streetno1"], sent["local1"]) == (
-        "Gdynia", "ul. Świętojańska", "12", "3")
+        "Gdynia",
+        "ul. Świętojańska",
+        "12",
+        "3",
+    )
     assert sent["nip"] == user["nip"] and sent["email"] == "biuro@firma.pl" and sent["customertype"] == "1"
     again = env.run("push-customers")
     assert "0 paired customer(s) changed" in again.output
 
 
 def test_add_customer_creates_or_pairs(env):
-    cid = add_customer(env.host, "Nowakowska", name="Ewa", ssn="85010112345", email="ewa@example.pl",
-                       address={"city": "Sopot", "zip": "81-701", "street": "Monte Cassino", "house": "5"})
+    cid = add_customer(
+        env.host,
+        "Nowakowska",
+        name="Ewa",
+        ssn="85010112345",
+        email="ewa@example.pl",
+        address={"city": "Sopot", "zip": "81-701", "street": "Monte Cassino", "house": "5"},
+    )
     result = env.run("add-customer", str(cid))
     assert result.exit_code == 0, result.output
     uid = env.sql("SELECT metroport_user_id FROM metroport_customers WHERE lms_user_id = :c", c=cid)[0][0]
     created = env.sim.data.users[uid]
     assert (created["lastname"], created["pesel"], created["streetname1"], created["customertype"]) == (
-        "Nowakowska", "85010112345", "Monte Cassino", "2")
+        "Nowakowska",
+        "85010112345",
+        "Monte Cassino",
+        "2",
+    )
     assert env.run("add-customer", str(cid)).exit_code == 2
     user = next(u for u in env.sim.data.users.values() if u["nip"])
     company = add_customer(env.host, "Spółka", type_=TYPE_COMPANY, ten=user["nip"].replace("-", ""))
