@@ -29,6 +29,7 @@ from lmsplugins.loader import discover
 from lmsplugins.migrate import upgrade
 from lmsplugins.plugin import DemoContext
 from lmsplugins.simserver import RunningServer, serve
+from lmsplugins.simulate import client_settings
 
 DEMO_LOGIN = "admin"
 DEMO_PASSWORD = "demo1234"
@@ -256,10 +257,12 @@ def run_demo(data_dir: str | Path, serve: bool = True, port: int = 8080, fresh: 
     try:
         for plugin in host.registry.enabled:
             sim_url = None
+            sim_settings: dict[str, str] = {}
             if plugin.simulator is not None:
                 server = _serve_simulator(plugin)
                 servers.append(server)
                 sim_url = server.url
+                sim_settings = client_settings(server.app, sim_url)
                 click.echo(f"{plugin.title}: simulator on {sim_url}")
             if plugin.demo is not None:
                 ctx = DemoContext(
@@ -268,6 +271,7 @@ def run_demo(data_dir: str | Path, serve: bool = True, port: int = 8080, fresh: 
                     set_setting=lambda k, v: host.set_uiconfig(k, v, description="set by lmsplugins demo"),
                     run=lambda args: run(args),
                     data_dir=data,
+                    simulator_settings=sim_settings,
                 )
                 try:
                     plugin.demo(ctx)

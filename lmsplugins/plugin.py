@@ -336,7 +336,9 @@ class DemoContext:
 
     ``set_setting(key, value)`` writes a global ``uiconfig`` row; ``run(args)`` runs an
     ``lmsplugins`` command line in-process (exactly what an administrator would type) and returns its
-    exit code.
+    exit code. ``simulator_settings`` is what the simulator declares its client needs (its
+    ``client_settings(url)``: URL, credentials, anything else a login takes), the same lines
+    ``lmsplugins simulate`` prints, so a demo sets them rather than knowing them a second time.
     """
 
     host: Host
@@ -344,3 +346,4 @@ class DemoContext:
     set_setting: Callable[[str, str], None]
     run: Callable[[Sequence[str]], int]
     data_dir: Path
+    simulator_settings: dict[str, str] = field(default_factory=dict)

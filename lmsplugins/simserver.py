@@ -39,6 +39,10 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def app(self) -> WSGIApp:
+        return self.server.app
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()

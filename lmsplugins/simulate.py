@@ -6,6 +6,11 @@ extension point, a factory taking keyword options; this command passes ``seed``,
 ``password`` and leaves out what a factory does not take (a token-based API gets the password as its
 ``token`` or ``api_key``; a simulator that checks no credentials gets none), so present and future
 plugins need nothing more than the extension point. What it accepts is printed with its URL.
+
+A login may need more than a login and a password (Hiperus C5 also wants a domain, at a path under the
+URL), so the app a factory returns may offer ``client_settings(url)``: the plugin's settings, by key,
+that point its client at that instance. They are printed as an lms.ini block (the same keys work as
+uiconfig rows), the lines an administrator copies; ``lmsplugins demo`` sets the same values.
 """
 
 from __future__ import annotations
@@ -26,6 +31,27 @@ from lmsplugins.simserver import serve
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 ALTERNATIVES = {"login": ("username",), "password": ("token", "api_key")}
 """Names a simulator may use for the credential the flag sets, tried in this order."""
+
+
+def client_settings(app: Any, url: str) -> dict[str, str]:
+    """What *app* declares a client must be configured with to reach it at *url*; {} if it declares nothing."""
+    declared = getattr(app, "client_settings", None)
+    return dict(declared(url)) if callable(declared) else {}
+
+
+def ini_block(settings: dict[str, str]) -> list[str]:
+    """*settings* (``section.key``) as lms.ini lines, values single-quoted so none is read as a boolean
+    or has ``${...}`` expanded (double quotes when the value holds a single quote)."""
+    lines: list[str] = []
+    section = None
+    for key, value in settings.items():
+        head, _, name = key.partition(".")
+        if head != section:
+            section = head
+            lines.append(f"[{head}]")
+        quoted = f"'{value}'" if "'" not in value else '"' + value.replace('"', '\\"') + '"'
+        lines.append(f"{name} = {quoted}")
+    return lines
 
 
 def build(factory: Callable[..., Any], seed: int, login: str, password: str) -> tuple[Any, dict[str, Any]]:
@@ -82,6 +108,11 @@ def simulate_cmd(name: str, port: int, seed: int, login: str, password: str) -> 
     click.echo(f"{plugin.title} simulator at {server.url}")
     click.echo(f"credentials: {creds}")
     click.echo(f"seed: {took['seed']}" if "seed" in took else "seed: not used by this simulator")
+    settings = client_settings(app, server.url)
+    if settings:
+        click.echo("settings (lms.ini, or uiconfig rows section.key):")
+        for line in ini_block(settings):
+            click.echo(f"  {line}")
     click.echo("Ctrl-C stops it.", nl=True)
     sys.stdout.flush()
     stop = threading.Event()

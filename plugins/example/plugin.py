@@ -14,7 +14,8 @@ from lmsplugins.plugin import MenuEntry, NotifyAction, Panel, Permission, Plugin
 
 
 def _demo(ctx):
-    ctx.set_setting("example.api_url", ctx.simulator_url or "")
+    for key, value in ctx.simulator_settings.items():
+        ctx.set_setting(key, value)
     ctx.run(["example", "sync"])
 
 

@@ -1,7 +1,8 @@
 """A tiny greeting service: the wire protocol the example client speaks (JSON over HTTP).
 
 ``GET /greetings?ids=1,2`` answers ``{"greetings": {"1": "...", ...}}``; a wrong bearer token gets
-401, and ``fail_every`` makes every n-th call a 503 so retries can be seen working.
+401, and ``fail_every`` makes every n-th call a 503 so retries can be seen working. Like every
+simulator, the app offers ``client_settings(url)``: the plugin's settings that reach it.
 """
 
 from __future__ import annotations
@@ -31,4 +32,9 @@ def make_app(token: str = "", fail_every: int = 0, seed: int = 1):
         body = {"greetings": {str(i): f"{words[(i + seed) % len(words)]}, #{i}" for i in ids}}
         return Response(json.dumps(body), content_type="application/json")
 
+    def client_settings(url: str) -> dict[str, str]:
+        settings = {"example.api_url": url.rstrip("/")}
+        return settings | {"example.api_token": token} if token else settings
+
+    app.client_settings = client_settings  # type: ignore[attr-defined]
     return app

@@ -34,12 +34,8 @@ def _simulator(**kwargs: Any) -> Any:
 def _demo(ctx: DemoContext) -> None:
     from datetime import date, timedelta
 
-    url = (ctx.simulator_url or "").rstrip("/") + "/hiperusapi.php"
     for key, value in (
-        ("hiperus_c5.api_url", url),
-        ("hiperus_c5.username", "reseller"),
-        ("hiperus_c5.password", "secret"),
-        ("hiperus_c5.domain", "demo.hiperus.pl"),
+        *ctx.simulator_settings.items(),
         ("hiperus_c5.invoice_source", "2"),
         ("hiperus_c5.state_dir", str(ctx.data_dir)),
         ("hiperus_c5.throttle_calls", "100"),

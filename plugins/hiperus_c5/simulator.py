@@ -974,6 +974,16 @@ class HiperusSimulator:
         "GetInvoiceList",
     )
 
+    def client_settings(self, url: str) -> dict[str, str]:
+        """The plugin's settings that log in to this instance served at *url* (the login takes a domain too)."""
+        username, password, domain = self.credentials
+        return {
+            "hiperus_c5.api_url": url.rstrip("/") + "/hiperusapi.php",
+            "hiperus_c5.username": username,
+            "hiperus_c5.password": password,
+            "hiperus_c5.domain": domain,
+        }
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         response = self._control(request) if request.path.startswith("/_control/") else self._soap(request)

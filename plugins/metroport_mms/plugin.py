@@ -55,11 +55,7 @@ def _demo(ctx: DemoContext) -> None:
     from lmsplugins.lms.customers import TYPE_COMPANY, TYPE_PRIVATE, normalize_ssn, normalize_ten
     from lmsplugins.lms.tables import customers
 
-    for key, value in (
-        ("metroport.serwer_url", (ctx.simulator_url or "").rstrip("/")),
-        ("metroport.api_login", "api-operator"),
-        ("metroport.api_pass", "api-secret"),
-    ):
+    for key, value in ctx.simulator_settings.items():
         ctx.set_setting(key, value)
     with ctx.host.engine.connect() as conn:
         rows = conn.execute(

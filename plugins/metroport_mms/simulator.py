@@ -98,6 +98,14 @@ class MMSSimulator:
         self._lock = threading.RLock()
         self._index: dict[tuple[str, str], list[dict[str, Any]]] | None = None
 
+    def client_settings(self, url: str) -> dict[str, str]:
+        """The plugin's settings that log in to this instance served at *url*."""
+        return {
+            "metroport.serwer_url": url.rstrip("/"),
+            "metroport.api_login": self.login_name,
+            "metroport.api_pass": self.password,
+        }
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
 

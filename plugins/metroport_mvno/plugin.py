@@ -28,12 +28,7 @@ PLACEHOLDERS = {"api_login": "api_login", "api_password": "api_password"}
 
 def _demo(ctx: DemoContext) -> None:
     """Point the settings at the simulator, then run a full sync of the previous month."""
-    for key, value in (
-        ("metroportmvno.api_url", (ctx.simulator_url or "").rstrip("/")),
-        ("metroportmvno.api_login", "api-operator"),
-        ("metroportmvno.api_password", "api-secret"),
-        ("metroportmvno.link_numbers", "1"),
-    ):
+    for key, value in (*ctx.simulator_settings.items(), ("metroportmvno.link_numbers", "1")):
         ctx.set_setting(key, value)
     _demo_bind(ctx)
     ctx.run(["metroport-mvno", "sync", "--customers", "--accounts"])

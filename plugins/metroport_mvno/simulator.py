@@ -457,6 +457,14 @@ class MetroportSimulator:
         self._lock = threading.Lock()
         self._pages: dict[tuple[int, int, int | None, int], bytes] | None = {} if page_cache else None
 
+    def client_settings(self, url: str) -> dict[str, str]:
+        """The plugin's settings that log in to this instance served at *url*."""
+        return {
+            "metroportmvno.api_url": url.rstrip("/"),
+            "metroportmvno.api_login": self.login_name,
+            "metroportmvno.api_password": self.password,
+        }
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
 

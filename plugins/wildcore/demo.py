@@ -18,7 +18,7 @@ from lmsplugins.lms.tables import customers, nodes
 from lmsplugins.lms.tables_network import macs, netdevices
 from lmsplugins.plugin import DemoContext
 
-from .simulator import DEFAULT_KEY, onu_mac, onu_serial, port_mac
+from .simulator import onu_mac, onu_serial, port_mac
 
 FEED_KEY = "demo-wildcore-feed-key"
 ONU_CUSTOMERS = 8
@@ -62,8 +62,7 @@ def run_demo(ctx: DemoContext) -> None:
     with ctx.host.engine.begin() as conn:
         seed_network(conn)
     for key, value in (
-        ("wildcore.api_url", (ctx.simulator_url or "").rstrip("/")),
-        ("wildcore.api_key", DEFAULT_KEY),
+        *ctx.simulator_settings.items(),
         ("wildcore.feed_key", FEED_KEY),
         ("wildcore.lms_url", "http://127.0.0.1/lms/"),
     ):

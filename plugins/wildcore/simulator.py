@@ -219,6 +219,10 @@ class WildcoreSimulator:
         with self.lock:
             return count_down(self.faults, name)
 
+    def client_settings(self, url: str) -> dict[str, str]:
+        """The plugin's settings for its diagnostics client against this instance served at *url*."""
+        return {"wildcore.api_url": url.rstrip("/"), "wildcore.api_key": self.api_key}
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi(Request(environ))(environ, start_response)
 

@@ -50,6 +50,7 @@ class _KeptServer:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.url = server.url
+        self.app = server.app
 
     def stop(self) -> None:
         pass

@@ -224,8 +224,9 @@ def test_demo_hook_pairs_customers_and_fills_the_mirrors(sqlite_host, tmp_path):
         return result.exit_code
 
     with serve(plugin.simulator()) as server:
-        plugin.demo(DemoContext(sqlite_host, server.url, sqlite_host.set_uiconfig, run, tmp_path))
-        sim = server.server.app
+        sim = server.app
+        settings = sim.client_settings(server.url)
+        plugin.demo(DemoContext(sqlite_host, server.url, sqlite_host.set_uiconfig, run, tmp_path, settings))
         with sqlite_host.engine.connect() as conn:
             paired = [u for u, _c in pairs(conn)]
     assert codes and set(codes) == {0}

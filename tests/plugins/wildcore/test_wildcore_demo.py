@@ -29,7 +29,8 @@ def test_demo_binds_and_the_card_shows_diagnostics(
     sim = WildcoreSimulator()
     diagnostics.CACHE.clear()
     with serve(sim) as server:
-        ctx = DemoContext(sqlite_host, server.url, sqlite_host.set_uiconfig, lambda args: 0, tmp_path)
+        settings = sim.client_settings(server.url)
+        ctx = DemoContext(sqlite_host, server.url, sqlite_host.set_uiconfig, lambda args: 0, tmp_path, settings)
         plugin.demo(ctx)
         plugin.demo(ctx)  # a reused demo database: nothing added twice
         out = capsys.readouterr().out
