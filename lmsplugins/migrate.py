@@ -1,13 +1,13 @@
 """Per-plugin schema versions, kept where LMS keeps them (``dbinfo``), with SQL per dialect.
 
-A migration source is a folder ``sql/<dialect>/<YYYYMMDDNN>.{tables,sql}`` (dialect: postgresql,
+A migration source is a folder ``sql/<dialect>/<YYYYMMDDNN>.{tables,rows,sql}`` (dialect: postgresql,
 mysql, sqlite) and a dbinfo key, ``dbversion_<LMS class name>`` for a plugin. Each pending step runs in its
 own transaction together with its dbinfo update, so an interrupted upgrade resumes at the first step
 not recorded. A database where the PHP plugin already installed version V has ``dbinfo`` at V and
 nothing to do: it is taken over as it is (DESIGN rule 4). Steps are written to be re-runnable
 (``IF NOT EXISTS``) because MySQL commits DDL on its own and cannot roll a half step back.
 
-A step is one version; it may have two parts, run in this order in one transaction:
+A step is one version; it may have three parts, run in this order in one transaction:
 
 - ``<version>.tables``: "create these tables of a ``tables.py`` if missing". The DDL is SQLAlchemy's
   for the connection's dialect, so a table is declared once (in ``tables.py``) and not again per
@@ -16,8 +16,13 @@ A step is one version; it may have two parts, run in this order in one transacti
   the module's ``TABLES``, else all of its ``metadata``). The module is the one the plugin imports
   (in-tree ``plugins.<name>`` or a drop-in's package), so its tables are the very objects queried. A table that
   exists is kept, and only its missing indexes are added, so the part is re-runnable.
-- ``<version>.sql``: hand-written SQL, only for what truly differs per dialect (seed rows, a
-  PostgreSQL schema reproduced byte for byte from a PHP plugin for a take-over, triggers).
+- ``<version>.rows``: seed rows declared once, as :class:`SeedRows` in a module of the plugin. Same
+  format: the module's file, then the names of its ``SeedRows`` (none: the module's ``ROWS``). Each row
+  is inserted by an ``INSERT ... SELECT ... WHERE NOT EXISTS`` SQLAlchemy builds for the dialect, only
+  when no row has its values in the key columns, so a re-run adds what is missing and keeps what an
+  admin changed.
+- ``<version>.sql``: hand-written SQL, only for what truly differs per dialect (a PostgreSQL schema
+  reproduced byte for byte from a PHP plugin for a take-over, triggers, rows computed from other rows).
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ import importlib
 import importlib.util
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from sqlalchemy import Table, inspect, text
+from sqlalchemy import Table, exists, insert, inspect, literal, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from lmsplugins.errors import SchemaError
@@ -39,8 +45,18 @@ from lmsplugins.lms.settings import get_dbinfo, set_dbinfo
 
 HOST_DBINFO_KEY = "dbversion_LMSPluginsHost"
 HOST_SQL_DIR = Path(__file__).parent / "sql"
-_STEP_RE = re.compile(r"^(\d{10})\.(sql|tables)$")
-_PART_ORDER = {"tables": 0, "sql": 1}
+_STEP_RE = re.compile(r"^(\d{10})\.(sql|tables|rows)$")
+_PART_ORDER = {"tables": 0, "rows": 1, "sql": 2}
+
+
+@dataclass(frozen=True)
+class SeedRows:
+    """Rows a ``.rows`` part inserts into *table*, each only when no row has the same values in the
+    *key* columns; a key column a row leaves out must be NULL there (``userid IS NULL``)."""
+
+    table: Table
+    key: tuple[str, ...]
+    rows: tuple[Mapping[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -159,16 +175,22 @@ def _module_at(file: Path) -> ModuleType:
     return module
 
 
-def declared_tables(path: Path) -> list[Table]:
-    """The tables a ``.tables`` part (``<root>/sql/<dialect>/<version>.tables``) names, in creation order."""
+def _declaration(path: Path) -> tuple[ModuleType, list[str]]:
+    """The module a ``.tables`` or ``.rows`` part names (first line) and the names after it."""
+    kind = path.suffix[1:]
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith(("#", "--"))]
     if not lines:
-        raise SchemaError(f"migration step {path} names no tables module")
+        raise SchemaError(f"migration step {path} names no {kind} module")
     file = path.parent.parent.parent / lines[0]
     if not file.is_file():
-        raise SchemaError(f"migration step {path}: no tables module {file}")
-    module = _module_at(file)
+        raise SchemaError(f"migration step {path}: no {kind} module {file}")
+    return _module_at(file), lines
+
+
+def declared_tables(path: Path) -> list[Table]:
+    """The tables a ``.tables`` part (``<root>/sql/<dialect>/<version>.tables``) names, in creation order."""
+    module, lines = _declaration(path)
     metadata = module.metadata
     if len(lines) > 1:
         missing = [n for n in lines[1:] if n not in metadata.tables]
@@ -176,6 +198,25 @@ def declared_tables(path: Path) -> list[Table]:
             raise SchemaError(f"migration step {path}: {lines[0]} declares no table {', '.join(missing)}")
         return [metadata.tables[n] for n in lines[1:]]
     return list(getattr(module, "TABLES", metadata.sorted_tables))
+
+
+def declared_rows(path: Path) -> list[SeedRows]:
+    """The :class:`SeedRows` a ``.rows`` part names, in its order."""
+    module, lines = _declaration(path)
+    missing = [n for n in lines[1:] if not isinstance(getattr(module, n, None), SeedRows)]
+    if missing:
+        raise SchemaError(f"migration step {path}: {lines[0]} declares no SeedRows {', '.join(missing)}")
+    return [getattr(module, n) for n in lines[1:]] if len(lines) > 1 else list(module.ROWS)
+
+
+def insert_missing(conn: Connection, seeds: list[SeedRows]) -> None:
+    """Insert each seed row that no row matches on its key, in this dialect's SQL."""
+    for seed in seeds:
+        table, found = seed.table, seed.table.alias("found")
+        for row in seed.rows:
+            match = [found.c[k].is_(None) if row.get(k) is None else found.c[k] == row[k] for k in seed.key]
+            values = select(*(literal(v, table.c[c].type) for c, v in row.items()))
+            conn.execute(insert(table).from_select(list(row), values.where(~exists().where(*match))))
 
 
 def _index_names(conn: Connection, table: str) -> set[str]:
@@ -203,6 +244,8 @@ def run_step(conn: Connection, path: Path) -> None:
     for part in step_parts(path):
         if part.suffix == ".tables":
             create_declared(conn, declared_tables(part))
+        elif part.suffix == ".rows":
+            insert_missing(conn, declared_rows(part))
         else:
             for statement in split_sql(part.read_text(encoding="utf-8")):
                 conn.exec_driver_sql(statement)
