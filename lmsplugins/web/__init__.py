@@ -261,7 +261,10 @@ def _http_error(exc: HTTPException) -> Any:
     elif code == 404:
         title, message = gettext("Page not found"), ""
     elif code == 400:
-        title, message = gettext("Bad request"), ""
+        # A view that names what was wrong (``abort(400, text)``) has that text shown; werkzeug's own
+        # generic description is not.
+        given = exc.description if exc.description != type(exc).description else None
+        title, message = gettext("Bad request"), given or ""
     else:
         return exc
     return render_template("error.html", code=code, title=title, message=message), code
