@@ -35,6 +35,9 @@ PL: dict[str, str] = {
     "Hiperus C5: number ranges": "Hiperus C5: zakresy numerów",
     "Hiperus C5: price lists and subscriptions": "Hiperus C5: cenniki i abonamenty",
     "Hiperus C5: search": "Hiperus C5: wyszukiwanie",
+    "Search text may not contain emoji or other characters beyond U+FFFF.": (
+        "Szukany tekst nie może zawierać emoji ani innych znaków spoza U+FFFF."
+    ),
     "Hiperus C5: new account": "Hiperus C5: nowe konto",
     "Hiperus C5 VoIP": "Hiperus C5 VoIP",
     "Accounts": "Konta",

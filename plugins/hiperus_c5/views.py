@@ -111,6 +111,25 @@ def _can_write() -> bool:
     return has_permission(FULL)
 
 
+SEARCH_TEXT_ERROR = "Search text may not contain emoji or other characters beyond U+FFFF."
+
+
+def _search_text(raw: str, length: int = 100) -> str:
+    """The search text of a list or of the quick search, or 400 with one message when it holds characters
+    beyond U+FFFF: the MariaDB ``hv_*`` tables are ``utf8`` (3 bytes at most, as the PHP plugin made
+    them), where comparing such a text fails (error 1267) and no stored name can hold one. Refused on
+    every database, so a search means the same whichever one LMS runs on."""
+    text = raw.strip()[:length]
+    if any(ord(ch) > 0xFFFF for ch in text):
+        abort(400, gettext(SEARCH_TEXT_ERROR))
+    return text
+
+
+def _ascii_digits(raw: str) -> str:
+    """Only 0-9: ``str.isdigit`` also takes superscripts and other scripts' digits, which no number holds."""
+    return "".join(ch for ch in raw if ch in "0123456789")
+
+
 def _settings() -> Any:
     return current_settings(plugin)
 
@@ -299,7 +318,8 @@ def accounts() -> Any:
     """hv_accountlist: filters hvext (1 linked, 2 unlinked), hvvat (0/1/2), hvpayment, hvprice (id or
     ``noprice``) and the sort ``hvlistsort`` = ``name,asc|desc`` (also ``id,...``), as the PHP page."""
     _require_read()
-    args = {k: request.args.get(k, "").strip() for k in ("hvext", "hvvat", "hvpayment", "hvprice", "q")}
+    args = {k: request.args.get(k, "").strip() for k in ("hvext", "hvvat", "hvpayment", "hvprice")}
+    args["q"] = _search_text(request.args.get("q", ""))
     sort_key, _, order = (request.args.get("hvlistsort") or "name,asc").partition(",")
     sort_col = SORTS.get(sort_key, hv_customers.c.name)
     order = "desc" if order == "desc" else "asc"
@@ -319,7 +339,7 @@ def accounts() -> Any:
     elif parse_id(args["hvprice"]) is not None:
         conds.append(t.c.id_default_pricelist == parse_id(args["hvprice"]))
     if args["q"]:
-        q = args["q"][:100]
+        q = args["q"]
         like = func.lower(t.c.name).contains(q.lower(), autoescape=True)
         conds.append(or_(like, t.c.id == int(q)) if q.isascii() and q.isdigit() and len(q) < 10 else like)
     where = and_(*conds) if conds else literal(True)
@@ -840,7 +860,7 @@ def terminals() -> Any:
     t = hv_terminal
     pricelist = request.args.get("pricelist", "")
     subscription = request.args.get("subscription", "")
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text(request.args.get("q", ""))
     sort = request.args.get("sort", "username")
     order = "desc" if request.args.get("order") == "desc" else "asc"
     sorts = {"username": t.c.username, "customer": t.c.customer_name, "pricelist": t.c.pricelist_name}
@@ -1007,7 +1027,7 @@ def numbers() -> Any:
     """Numery PSTN: every number of every account, searchable, paged."""
     _require_read()
     p = hv_pstn
-    q = "".join(ch for ch in request.args.get("q", "") if ch.isdigit())[:20]
+    q = _ascii_digits(request.args.get("q", ""))[:20]
     conds = [p.c.extension.contains(q, autoescape=True)] if q else []
     with _engine().connect() as conn:
         total = conn.execute(select(func.count()).select_from(p).where(*conds)).scalar() or 0
@@ -1168,12 +1188,12 @@ class Hit:
 
 def search_hits(conn: Connection, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
     """Quick search mode ``hiperus``: account id or name, number, terminal name; at most *limit* hits."""
-    q = q.strip()[:100]
+    q = _search_text(q)
     if not q:
         return []
     hits: list[Hit] = []
     c, p, t = hv_customers, hv_pstn, hv_terminal
-    digits = "".join(ch for ch in q if ch.isdigit())
+    digits = _ascii_digits(q)
     conds = [func.lower(c.c.name).contains(q.lower(), autoescape=True)]
     if q.isascii() and q.isdigit() and len(q) < 10:
         conds.append(c.c.id == int(q))
@@ -1202,7 +1222,7 @@ def search_hits(conn: Connection, q: str, limit: int = SEARCH_LIMIT) -> list[Hit
 @blueprint.route("/search")
 def search() -> Any:
     _require_read()
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text(request.args.get("q", ""))
     with _engine().connect() as conn:
         hits = search_hits(conn, q)
     if len(hits) == 1 and hits[0].account_id:
