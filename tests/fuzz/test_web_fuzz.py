@@ -13,7 +13,8 @@ so a plugin added later is fuzzed without touching this file. For each rule and 
 Any 500 is collected with the exception the frame logged; the test fails listing them all. Provider
 addresses point at a closed loopback port and the retry budget is one second, so a view that calls
 a provider fails fast instead of reaching the Internet. One SQLite database serves the module; a
-PostgreSQL pass (marked ``postgres``, full access and anonymous) catches what only that server refuses.
+PostgreSQL pass (marked ``postgres``) and a MariaDB pass (marked ``mysql``), each full access and
+anonymous, catch what only that server refuses.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from lmsplugins.demo import seed
 from lmsplugins.host import Host
 from lmsplugins.lms.tables import countries
 from lmsplugins.testing import databases as dbs
+from lmsplugins.testing.mysql_pool import Pool
 from lmsplugins.testing.web import add_user
 from lmsplugins.web import create_app
 
@@ -66,6 +68,7 @@ HOSTILE = (
     "%",
     "x" * 3000,
     "-0.5",
+    "zażółć 😀",
 )
 SHORT = ("99999999999999999999999999999", "²\x00", "2147483648")
 PATH_NUMBERS = ("0", "2147483648", "9223372036854775808", "99999999999999999999999999999", "١٢٣", "𝟗")
@@ -203,6 +206,25 @@ def pg_fuzz_app(
     dbs.drop_pg_database_later(name)
 
 
+@pytest.fixture(scope="module")
+def mysql_fuzz_app(
+    tmp_path_factory: pytest.TempPathFactory, mysql_pool: Pool
+) -> Iterator[tuple[Flask, Host, dict[str, str]]]:
+    """The same on the real MariaDB schema (a database from the session's pool), which refuses what the
+    others store: 4-byte UTF-8 in ``utf8mb3`` columns, and in strict mode integers beyond a column's
+    range and strings longer than the column."""
+    name = mysql_pool.acquire()
+    host = Host(dbs.write_ini(tmp_path_factory.mktemp("fuzz_my"), "mysql", name))
+    try:
+        with host.engine.begin() as conn:
+            seed(conn)
+        app, host, logins = _fuzz_app(host)
+        yield app, host, logins
+    finally:
+        host.dispose()
+        mysql_pool.release(name)
+
+
 def _client(app: Flask, login_name: str | None) -> tuple[FlaskClient, str]:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -271,10 +293,9 @@ def _walk(client: FlaskClient, token: str, targets: list[Target], values: tuple[
     return sent
 
 
-@pytest.mark.postgres
-def test_no_route_answers_500_on_postgresql(pg_fuzz_app):
-    """Full access only (the other levels reach no query the SQLite pass does not): PostgreSQL's own refusals."""
-    app, _host, logins = pg_fuzz_app
+def _server_pass(fuzz: tuple[Flask, Host, dict[str, str]]) -> None:
+    """Full access and anonymous only (the other levels reach no query the SQLite pass does not)."""
+    app, _host, logins = fuzz
     targets = _targets(app)
     errors = _Errors()
     logger = logging.getLogger("lmsplugins.web")
@@ -289,6 +310,18 @@ def test_no_route_answers_500_on_postgresql(pg_fuzz_app):
     finally:
         logger.removeHandler(errors)
     assert not found, f"{len(found)} of {sent} requests answered 5xx:\n" + "\n".join(sorted(set(found))[:80])
+
+
+@pytest.mark.postgres
+def test_no_route_answers_500_on_postgresql(pg_fuzz_app):
+    """PostgreSQL's own refusals."""
+    _server_pass(pg_fuzz_app)
+
+
+@pytest.mark.mysql
+def test_no_route_answers_500_on_mariadb(mysql_fuzz_app):
+    """MariaDB's own refusals."""
+    _server_pass(mysql_fuzz_app)
 
 
 def test_no_route_answers_500_to_hostile_input(fuzz_app):
