@@ -198,8 +198,20 @@ def stage(database: str, name: str, n: int, url: str, rows_file: str) -> dict:
 
 def run_stage(database: str, name: str, n: int, url: str = "", rows_file: str = "") -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--stage", name, "--database", database, "--cdrs", str(n), "--url", url,
-         "--rows-file", rows_file],
+        [
+            sys.executable,
+            __file__,
+            "--stage",
+            name,
+            "--database",
+            database,
+            "--cdrs",
+            str(n),
+            "--url",
+            url,
+            "--rows-file",
+            rows_file,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -313,8 +325,18 @@ def main() -> None:
         decode = run_stage(database, "decode", n_rows, url)
         gen = run_stage(database, "generate", n)
         subprocess.run(
-            [sys.executable, __file__, "--stage", "prepare", "--database", database, "--cdrs", str(n),
-             "--rows-file", rows_file],
+            [
+                sys.executable,
+                __file__,
+                "--stage",
+                "prepare",
+                "--database",
+                database,
+                "--cdrs",
+                str(n),
+                "--rows-file",
+                rows_file,
+            ],
             check=True,
             cwd=REPO,
         )

@@ -41,9 +41,26 @@ LOGIN, PASSWORD = "bench", "bench-pass"
 def start_simulator(users: int, stbs: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "plugins.metroport_mms.simulator", "--port", str(port), "--users", str(users),
-         "--stbs", str(stbs), "--accounts", "0", "--login", LOGIN, "--password", PASSWORD],
-        cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "plugins.metroport_mms.simulator",
+            "--port",
+            str(port),
+            "--users",
+            str(users),
+            "--stbs",
+            str(stbs),
+            "--accounts",
+            "0",
+            "--login",
+            LOGIN,
+            "--password",
+            PASSWORD,
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     proc.stdout.readline()
@@ -77,9 +94,17 @@ def main_() -> None:
         rows = []
         for i, u in enumerate(users):
             company = u["customertype"] == "1"
-            rows.append({"lastname": u["lastname"], "name": u["name"], "type": 1 if company else 0,
-                         "ssn": (u["pesel"] if i % 2 else f"{u['pesel'][:6]} {u['pesel'][6:]}") if u["pesel"] else "",
-                         "ten": u["nip"].replace("-", "") if company else "", "status": 3, "deleted": 0})
+            rows.append(
+                {
+                    "lastname": u["lastname"],
+                    "name": u["name"],
+                    "type": 1 if company else 0,
+                    "ssn": (u["pesel"] if i % 2 else f"{u['pesel'][:6]} {u['pesel'][6:]}") if u["pesel"] else "",
+                    "ten": u["nip"].replace("-", "") if company else "",
+                    "status": 3,
+                    "deleted": 0,
+                }
+            )
         with host.engine.begin() as conn:
             bulk_insert(conn, t.customers, rows)
         before = stats(url)["requests"]
@@ -107,10 +132,13 @@ def main_() -> None:
         per_customer = (time.perf_counter() - t0) / len(sample)
         baseline = per_customer * n
         print(f"customers: {n}, MMS users: {n}, paired: {paired}")
-        print(f"pairing job end to end: {elapsed:.1f} s, API calls: {calls} (target <= 60 s, fewer calls than "
-              f"customers)")
-        print(f"baseline (one search per customer, {len(sample)} sampled, {found} hits): {per_customer * 1000:.2f} ms"
-              f" per customer -> {baseline:.1f} s and {n} API calls for {n} customers")
+        print(
+            f"pairing job end to end: {elapsed:.1f} s, API calls: {calls} (target <= 60 s, fewer calls than customers)"
+        )
+        print(
+            f"baseline (one search per customer, {len(sample)} sampled, {found} hits): {per_customer * 1000:.2f} ms"
+            f" per customer -> {baseline:.1f} s and {n} API calls for {n} customers"
+        )
         print(f"ratio: {baseline / elapsed:.1f}x faster, {n / max(calls, 1):.0f}x fewer API calls")
     finally:
         proc.terminate()

@@ -63,10 +63,14 @@ def main_() -> None:
         print(f"STBs: {args.stbs}, stored: {stored}")
         for label, seconds, lines in timings:
             print(f"{label}: {seconds:.1f} s ({' | '.join(lines)})")
-        print(f"peak RSS of the sync: {peak:.0f} MB (process before the first run: {start_rss:.0f} MB); "
-              f"targets <= 10 s, <= 200 MB")
-        print(f"baseline fetch + json.loads only: {fetch:.1f} s for {len(rows)} rows; "
-              f"ratio sync / fetch: {timings[0][1] / fetch:.1f}x (first run), {timings[1][1] / fetch:.1f}x (re-run)")
+        print(
+            f"peak RSS of the sync: {peak:.0f} MB (process before the first run: {start_rss:.0f} MB); "
+            f"targets <= 10 s, <= 200 MB"
+        )
+        print(
+            f"baseline fetch + json.loads only: {fetch:.1f} s for {len(rows)} rows; "
+            f"ratio sync / fetch: {timings[0][1] / fetch:.1f}x (first run), {timings[1][1] / fetch:.1f}x (re-run)"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

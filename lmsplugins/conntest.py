@@ -70,8 +70,11 @@ def check_command(plugin: Plugin) -> click.Command:
 
     from lmsplugins.cli import config_option
 
-    @click.command("check", help=f"Test the connection to {plugin.title}: log in with the saved settings and "
-                   "make one harmless read. Exit 0 all worked, 1 the provider failed, 2 the settings are wrong.")
+    @click.command(
+        "check",
+        help=f"Test the connection to {plugin.title}: log in with the saved settings and "
+        "make one harmless read. Exit 0 all worked, 1 the provider failed, 2 the settings are wrong.",
+    )
     @config_option
     def command() -> None:
         from lmsplugins.cli import get_host

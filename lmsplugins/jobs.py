@@ -304,9 +304,7 @@ def _record_output(host: Host, run_id: int, code: int, output: Output, job: str)
 def _prune_output(conn: Connection, job: str, keep: int | None = None) -> None:
     keep = OUTPUT_KEEP_RUNS if keep is None else keep
     t = job_runs.c
-    cutoff = conn.execute(
-        select(t.id).where(t.job == job).order_by(t.id.desc()).limit(1).offset(keep)
-    ).scalar()
+    cutoff = conn.execute(select(t.id).where(t.job == job).order_by(t.id.desc()).limit(1).offset(keep)).scalar()
     if cutoff is not None:
         old_runs = select(t.id).where(t.job == job, t.id <= cutoff)
         conn.execute(job_output.delete().where(job_output.c.run_id.in_(old_runs)))

@@ -70,18 +70,29 @@ def _host_items(web: WebState, groups: list[JobGroup], now: float) -> list[Atten
             if len(failed) == 1
             else {"endpoint": "admin.jobs", "params": {"status": failed[0].last_status}}
         )
-        items.append(AttentionItem("Jobs whose latest run failed", len(failed), severity="error", permission=ADMIN,
-                                   **link))
+        items.append(
+            AttentionItem("Jobs whose latest run failed", len(failed), severity="error", permission=ADMIN, **link)
+        )
     overdue = [h for h in jobs if h.overdue(now)]
     if overdue:
-        items.append(AttentionItem("Jobs without a success in their usual period", len(overdue), severity="error",
-                                   endpoint="admin.jobs", params={"job": overdue[0].job} if len(overdue) == 1 else {},
-                                   permission=ADMIN))
+        items.append(
+            AttentionItem(
+                "Jobs without a success in their usual period",
+                len(overdue),
+                severity="error",
+                endpoint="admin.jobs",
+                params={"job": overdue[0].job} if len(overdue) == 1 else {},
+                permission=ADMIN,
+            )
+        )
     registry = web.host.registry
     broken = len(registry.failed_named) + len(web.web_failures)
     if broken:
-        items.append(AttentionItem("Plugins that failed to load", broken, severity="error", endpoint="admin.plugins",
-                                   permission=ADMIN))
+        items.append(
+            AttentionItem(
+                "Plugins that failed to load", broken, severity="error", endpoint="admin.plugins", permission=ADMIN
+            )
+        )
     return items
 
 
@@ -126,11 +137,21 @@ def attention(
     plugin_items, failed, not_installed = _plugin_items(web, engine)
     items = _host_items(web, groups, now) + plugin_items
     if failed:
-        items.append(AttentionItem("Plugins whose start-page items failed", len(failed), severity="error",
-                                   endpoint="admin.plugins", permission=ADMIN))
+        items.append(
+            AttentionItem(
+                "Plugins whose start-page items failed",
+                len(failed),
+                severity="error",
+                endpoint="admin.plugins",
+                permission=ADMIN,
+            )
+        )
     if not_installed:
-        items.append(AttentionItem(NOT_INSTALLED_ITEM, not_installed, severity="warning",
-                                   endpoint="admin.plugins", permission=ADMIN))
+        items.append(
+            AttentionItem(
+                NOT_INSTALLED_ITEM, not_installed, severity="warning", endpoint="admin.plugins", permission=ADMIN
+            )
+        )
     order = {"error": 0, "warning": 1, "info": 2}
     shown = [
         ShownItem(gettext(i.title), i.count, _url(i), i.severity)

@@ -121,8 +121,10 @@ def connection_test(name: str) -> Any:
     report = run_connection_test(host, plugin)
     for step in report.steps:
         text = gettext(step.what) + (f" ({gettext(step.detail)})" if step.detail else "")
-        flash(f"{plugin.title}: " + (gettext("OK") if step.ok else gettext("FAILED")) + f": {text}",
-              "success" if step.ok else "error")
+        flash(
+            f"{plugin.title}: " + (gettext("OK") if step.ok else gettext("FAILED")) + f": {text}",
+            "success" if step.ok else "error",
+        )
     verdict = gettext("the connection works") if report.ok else gettext("the connection does not work")
     flash(f"{plugin.title}: {verdict} ({report.seconds:.1f} s)", "success" if report.ok else "error")
     return redirect(url_for("admin.settings") + f"#section-{plugin.name}")
@@ -148,29 +150,56 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[s
 def metrics_text(healths: list[JobHealth], plugins_failed: int, now: float) -> str:
     """The exposition: per job its last success, last run, duration, status, period, overdue flag and
     the counters of its latest run."""
+
     def per_job(attr: Any) -> list[tuple[dict[str, str], float]]:
         return [({"job": h.job}, v) for h in healths if (v := attr(h)) is not None]
 
     lines: list[str] = []
-    lines += _family("lmsplugins_job_last_success_timestamp_seconds", "gauge",
-                     "Unix time the job's latest successful run finished.", per_job(lambda h: h.last_success))
-    lines += _family("lmsplugins_job_last_run_timestamp_seconds", "gauge",
-                     "Unix time the job's latest run started.", per_job(lambda h: h.last_started))
-    lines += _family("lmsplugins_job_last_duration_seconds", "gauge",
-                     "Seconds the job's latest finished run took.", per_job(lambda h: h.last_duration))
-    lines += _family("lmsplugins_job_last_status", "gauge",
-                     "1 for the status of the job's latest run (running, done, failed, error), 0 for the others.",
-                     [({"job": h.job, "status": s}, int(h.last_status == s)) for h in healths for s in STATUSES])
-    lines += _family("lmsplugins_job_period_seconds", "gauge",
-                     "Usual interval between the job's successful runs, learnt from its history.",
-                     per_job(lambda h: h.period))
-    lines += _family("lmsplugins_job_overdue", "gauge",
-                     "1 when the job has not succeeded within its usual period plus grace.",
-                     [({"job": h.job}, int(h.overdue(now))) for h in healths])
-    lines += _family("lmsplugins_job_counter", "gauge", "Counters of the job's latest run.",
-                     [({"job": h.job, "counter": k}, v) for h in healths for k, v in sorted(h.last_counters.items())])
-    lines += _family("lmsplugins_plugins_failed", "gauge", "Plugins that failed to load (code or web part).",
-                     [({}, plugins_failed)])
+    lines += _family(
+        "lmsplugins_job_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time the job's latest successful run finished.",
+        per_job(lambda h: h.last_success),
+    )
+    lines += _family(
+        "lmsplugins_job_last_run_timestamp_seconds",
+        "gauge",
+        "Unix time the job's latest run started.",
+        per_job(lambda h: h.last_started),
+    )
+    lines += _family(
+        "lmsplugins_job_last_duration_seconds",
+        "gauge",
+        "Seconds the job's latest finished run took.",
+        per_job(lambda h: h.last_duration),
+    )
+    lines += _family(
+        "lmsplugins_job_last_status",
+        "gauge",
+        "1 for the status of the job's latest run (running, done, failed, error), 0 for the others.",
+        [({"job": h.job, "status": s}, int(h.last_status == s)) for h in healths for s in STATUSES],
+    )
+    lines += _family(
+        "lmsplugins_job_period_seconds",
+        "gauge",
+        "Usual interval between the job's successful runs, learnt from its history.",
+        per_job(lambda h: h.period),
+    )
+    lines += _family(
+        "lmsplugins_job_overdue",
+        "gauge",
+        "1 when the job has not succeeded within its usual period plus grace.",
+        [({"job": h.job}, int(h.overdue(now))) for h in healths],
+    )
+    lines += _family(
+        "lmsplugins_job_counter",
+        "gauge",
+        "Counters of the job's latest run.",
+        [({"job": h.job, "counter": k}, v) for h in healths for k, v in sorted(h.last_counters.items())],
+    )
+    lines += _family(
+        "lmsplugins_plugins_failed", "gauge", "Plugins that failed to load (code or web part).", [({}, plugins_failed)]
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -190,5 +219,6 @@ def metrics() -> Any:
         current_app.logger.error("/metrics: the run records cannot be read: %s", exc)
         return Response("the run records cannot be read; see the server log\n", 503, mimetype="text/plain")
     body = metrics_text(healths, failed, time.time())
-    return Response(body, 200, content_type="text/plain; version=0.0.4; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        body, 200, content_type="text/plain; version=0.0.4; charset=utf-8", headers={"Cache-Control": "no-store"}
+    )

@@ -56,10 +56,19 @@ log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://backend.hiperus.pl:8080/hiperusapi.php"
 REALM = "PLATFORM_MNGM"
 CALLTYPES = ("incoming", "outgoing", "disa", "forwarded", "internal", "vpbx")
-WRITE_ACTIONS = frozenset({
-    "AddCustomer", "SaveCustomerData", "DelCustomer", "AddTerminal", "SaveTerminalData", "DelTerminal",
-    "AddExtension", "SaveExtensionData", "DelExtension",
-})
+WRITE_ACTIONS = frozenset(
+    {
+        "AddCustomer",
+        "SaveCustomerData",
+        "DelCustomer",
+        "AddTerminal",
+        "SaveTerminalData",
+        "DelTerminal",
+        "AddExtension",
+        "SaveExtensionData",
+        "DelExtension",
+    }
+)
 """Actions that create or change something on the platform: sent once, never retried blindly."""
 
 Record = dict[str, Any]
@@ -222,8 +231,13 @@ class FileThrottle:
 class MemoryThrottle:
     """The same sliding window for one process only (no file)."""
 
-    def __init__(self, calls: int = 7, period: float = 5.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        calls: int = 7,
+        period: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.calls, self.period = calls, period
         self._clock, self._sleep = clock, sleep
         self._stamps: deque[float] = deque(maxlen=calls)
@@ -384,8 +398,7 @@ class HiperusClient:
                     response = self._post(action, args, sessid, stream=False)
                     return soap.parse_response(response.content)
                 except soap.SoapFault as fault:
-                    raise HiperusFault(action, self._redact(fault.faultcode),
-                                       self._redact(fault.faultstring)) from None
+                    raise HiperusFault(action, self._redact(fault.faultcode), self._redact(fault.faultstring)) from None
                 except _TRANSIENT as exc:
                     attempt += 1
                     what = f"{type(exc).__name__}: {self._redact(str(exc))[:300]}"
@@ -395,8 +408,9 @@ class HiperusClient:
                     if attempt > self.call_retries or not budget.allows(wait):
                         spent = "" if attempt > self.call_retries else f"; {budget.spent_message()}"
                         raise HiperusTransportError(f"Hiperus {action} failed: {what}{spent}", action) from None
-                    log.warning("Hiperus %s: %s, retrying (%d/%d)", action, type(exc).__name__, attempt,
-                                self.call_retries)
+                    log.warning(
+                        "Hiperus %s: %s, retrying (%d/%d)", action, type(exc).__name__, attempt, self.call_retries
+                    )
                     budget.sleep(wait, self._sleep)
 
     def _check(self, action: str, ret: Any) -> Mapping[str, Any]:
@@ -475,7 +489,9 @@ class HiperusClient:
                     except HiperusError as exc:
                         raise HiperusUnclear(
                             f"Hiperus {action}: no clear answer, and checking whether it was done failed too "
-                            f"({exc}); look on the platform before trying again", action) from None
+                            f"({exc}); look on the platform before trying again",
+                            action,
+                        ) from None
                     if found is not None:
                         log.warning("Hiperus %s: no clear answer, but the platform holds it (id %s)", action, found)
                         return found
@@ -503,7 +519,9 @@ class HiperusClient:
                         except HiperusError as exc:
                             raise HiperusUnclear(
                                 f"Hiperus {action}: no clear answer, and checking whether it was done failed too "
-                                f"({exc}); look on the platform before trying again", action) from None
+                                f"({exc}); look on the platform before trying again",
+                                action,
+                            ) from None
                     attempt += 1
                     wait = self.retry_backoff * attempt
                     if not action.startswith("Save") or attempt > self.call_retries or not budget.allows(wait):
@@ -554,8 +572,9 @@ class HiperusClient:
 
     # -- customers ---------------------------------------------------------------------------------
 
-    def get_customer_list(self, offset: int | None = None, limit: int | None = None,
-                          query: str | None = None) -> list[Record]:
+    def get_customer_list(
+        self, offset: int | None = None, limit: int | None = None, query: str | None = None
+    ) -> list[Record]:
         """``GetCustomerList``: accounts of the reseller (all of them with the defaults)."""
         return self._rows("GetCustomerList", {"offset": offset, "limit": limit, "query": query})
 
@@ -594,7 +613,8 @@ class HiperusClient:
         return {
             int(row["id"])
             for row in self.get_customer_list(query=name)
-            if row.get("name") == name and (not ext or str(row.get("ext_billing_id") or "") == ext)
+            if row.get("name") == name
+            and (not ext or str(row.get("ext_billing_id") or "") == ext)
             and str(row.get("id") or "").isdigit()
         }
 
@@ -604,6 +624,7 @@ class HiperusClient:
 
     def del_customer(self, id_customer: int) -> None:
         """``DelCustomer``: delete the account; the platform frees its terminals and numbers."""
+
         def done() -> bool:
             try:
                 return self.get_customer_data(id_customer) is None
@@ -614,8 +635,7 @@ class HiperusClient:
 
     # -- terminals ---------------------------------------------------------------------------------
 
-    def get_terminal_list(self, id_customer: int, offset: int | None = None,
-                          limit: int | None = None) -> list[Record]:
+    def get_terminal_list(self, id_customer: int, offset: int | None = None, limit: int | None = None) -> list[Record]:
         """``GetTerminalList``: the SIP terminals of one account."""
         args: dict[str, Any] = {"id_customer": id_customer}
         if offset is not None or limit is not None:
@@ -672,8 +692,7 @@ class HiperusClient:
 
     # -- numbers -----------------------------------------------------------------------------------
 
-    def get_extension_list(self, id_customer: int, offset: int | None = None,
-                           limit: int | None = None) -> list[Record]:
+    def get_extension_list(self, id_customer: int, offset: int | None = None, limit: int | None = None) -> list[Record]:
         """``GetExtensionList``: the PSTN numbers of one account."""
         args: dict[str, Any] = {"id_customer": id_customer}
         if offset is not None or limit is not None:
@@ -742,6 +761,7 @@ class HiperusClient:
 
     def del_extension(self, id_extension: int) -> None:
         """``DelExtension``."""
+
         def done() -> bool:
             try:
                 return self.get_extension_data(id_extension) is None
@@ -786,8 +806,15 @@ class HiperusClient:
     # -- billing -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _billing_args(date_from: date, date_to: date, success_calls: bool, calltype: str | None,
-                      id_customer: int | None, offset: int | None, limit: int | None) -> dict[str, Any]:
+    def _billing_args(
+        date_from: date,
+        date_to: date,
+        success_calls: bool,
+        calltype: str | None,
+        id_customer: int | None,
+        offset: int | None,
+        limit: int | None,
+    ) -> dict[str, Any]:
         if calltype is not None and calltype not in (*CALLTYPES, "all"):
             raise ValueError(f"unknown calltype {calltype!r}")
         return {
@@ -801,16 +828,35 @@ class HiperusClient:
             "id_customer": id_customer,
         }
 
-    def get_billing(self, date_from: date, date_to: date, *, success_calls: bool = True,
-                    calltype: str | None = "outgoing", id_customer: int | None = None,
-                    offset: int | None = None, limit: int | None = None) -> list[Record]:
+    def get_billing(
+        self,
+        date_from: date,
+        date_to: date,
+        *,
+        success_calls: bool = True,
+        calltype: str | None = "outgoing",
+        id_customer: int | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
         """``GetBilling`` as one call, read whole. For big ranges use :meth:`iter_billing`."""
-        return list(self._stream_billing(self._billing_args(date_from, date_to, success_calls, calltype,
-                                                            id_customer, offset, limit)))
+        return list(
+            self._stream_billing(
+                self._billing_args(date_from, date_to, success_calls, calltype, id_customer, offset, limit)
+            )
+        )
 
-    def iter_billing(self, date_from: date, date_to: date, *, success_calls: bool = True,
-                     calltype: str | None = "outgoing", id_customer: int | None = None,
-                     chunk_months: int = 6, page_size: int | None = None) -> Iterator[Record]:
+    def iter_billing(
+        self,
+        date_from: date,
+        date_to: date,
+        *,
+        success_calls: bool = True,
+        calltype: str | None = "outgoing",
+        id_customer: int | None = None,
+        chunk_months: int = 6,
+        page_size: int | None = None,
+    ) -> Iterator[Record]:
         """Stream the CDRs of an inclusive date range, one ``GetBilling`` per chunk of months (and page).
 
         Records are yielded as they are parsed; memory stays flat whatever the count. A body cut short
@@ -822,8 +868,9 @@ class HiperusClient:
         for start, end in month_chunks(date_from, date_to, chunk_months):
             offset = 0
             while True:
-                args = self._billing_args(start, end, success_calls, calltype, id_customer,
-                                          offset if page_size else None, page_size)
+                args = self._billing_args(
+                    start, end, success_calls, calltype, id_customer, offset if page_size else None, page_size
+                )
                 got = 0
                 for record in self._stream_billing(args):
                     got += 1
@@ -863,7 +910,9 @@ class HiperusClient:
                     spent = "" if failures > self.call_retries else f"; {budget.spent_message()}"
                     raise HiperusTransportError(
                         f"Hiperus {action} failed: the answer broke off after {delivered} records "
-                        f"({type(cut.cause).__name__}){spent}", action) from None
+                        f"({type(cut.cause).__name__}){spent}",
+                        action,
+                    ) from None
                 log.warning("Hiperus %s broke off after %d records, resuming", action, delivered)
                 budget.sleep(wait, self._sleep)
             except HiperusRateLimited:
@@ -877,8 +926,9 @@ class HiperusClient:
                 self.login()
                 relogged = True
 
-    def _stream_once(self, action: str, args: Mapping[str, Any], sessid: str,
-                     budget: RetryBudget | None = None) -> Iterator[Record]:
+    def _stream_once(
+        self, action: str, args: Mapping[str, Any], sessid: str, budget: RetryBudget | None = None
+    ) -> Iterator[Record]:
         rows = 0
         try:
             with call_budget(budget=budget):

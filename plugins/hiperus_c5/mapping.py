@@ -409,9 +409,29 @@ def _clip(value: Any, limit: int) -> str | None:
 
 
 _CDR_KEYS = (
-    "id", "rel_cause", "start_time", "customer_name", "terminal_name", "ext_billing_id", "caller", "bill_cpb",
-    "duration", "calltype", "country", "description", "operator", "type", "cost", "price", "init_charge",
-    "reseller_price", "reseller_cost", "reseller_init_charge", "margin", "subscription_used", "platform_type",
+    "id",
+    "rel_cause",
+    "start_time",
+    "customer_name",
+    "terminal_name",
+    "ext_billing_id",
+    "caller",
+    "bill_cpb",
+    "duration",
+    "calltype",
+    "country",
+    "description",
+    "operator",
+    "type",
+    "cost",
+    "price",
+    "init_charge",
+    "reseller_price",
+    "reseller_cost",
+    "reseller_init_charge",
+    "margin",
+    "subscription_used",
+    "platform_type",
 )
 _CDR_FETCH = operator.itemgetter(*_CDR_KEYS)
 
@@ -443,9 +463,31 @@ class CdrMapper:
             values = _CDR_FETCH(rec)
         except KeyError:
             values = tuple(rec.get(key) for key in _CDR_KEYS)
-        (raw_id, rel_cause, start_time, customer_name, terminal_name, ext_billing_id, caller, bill_cpb, duration,
-         calltype, country, description, carrier, kind, cost, price, init_charge, reseller_price, reseller_cost,
-         reseller_init_charge, margin, sub_used, platform_type) = values
+        (
+            raw_id,
+            rel_cause,
+            start_time,
+            customer_name,
+            terminal_name,
+            ext_billing_id,
+            caller,
+            bill_cpb,
+            duration,
+            calltype,
+            country,
+            description,
+            carrier,
+            kind,
+            cost,
+            price,
+            init_charge,
+            reseller_price,
+            reseller_cost,
+            reseller_init_charge,
+            margin,
+            sub_used,
+            platform_type,
+        ) = values
         cdr_id = _int_or_none(raw_id)
         if cdr_id is None:
             raise ValueError(f"CDR without a numeric id: {raw_id!r}")
@@ -481,16 +523,25 @@ class CdrMapper:
             kind if kind.__class__ is s and len(kind) <= 30 else _clip(kind, 30),
             cost if cost.__class__ is s and cost[-1:].isdigit() and "," not in cost else _num(cost),
             price if price.__class__ is s and price[-1:].isdigit() and "," not in price else _num(price),
-            init_charge if init_charge.__class__ is s and init_charge[-1:].isdigit() and "," not in init_charge
+            init_charge
+            if init_charge.__class__ is s and init_charge[-1:].isdigit() and "," not in init_charge
             else _num(init_charge),
-            reseller_price if reseller_price.__class__ is s and reseller_price[-1:].isdigit()
-            and "," not in reseller_price else _num(reseller_price),
-            reseller_cost if reseller_cost.__class__ is s and reseller_cost[-1:].isdigit()
-            and "," not in reseller_cost else _num(reseller_cost),
-            reseller_init_charge if reseller_init_charge.__class__ is s and reseller_init_charge[-1:].isdigit()
-            and "," not in reseller_init_charge else _num(reseller_init_charge),
+            reseller_price
+            if reseller_price.__class__ is s and reseller_price[-1:].isdigit() and "," not in reseller_price
+            else _num(reseller_price),
+            reseller_cost
+            if reseller_cost.__class__ is s and reseller_cost[-1:].isdigit() and "," not in reseller_cost
+            else _num(reseller_cost),
+            reseller_init_charge
+            if reseller_init_charge.__class__ is s
+            and reseller_init_charge[-1:].isdigit()
+            and "," not in reseller_init_charge
+            else _num(reseller_init_charge),
             margin if margin.__class__ is s and margin[-1:].isdigit() and "," not in margin else _num(margin),
-            "f" if sub_used == "f" else None if sub_used is None or sub_used == ""
+            "f"
+            if sub_used == "f"
+            else None
+            if sub_used is None or sub_used == ""
             else ("t" if sub_used in ("t", True) else flag(sub_used)),
             platform_type if platform_type.__class__ is s and len(platform_type) <= 20 else _clip(platform_type, 20),
             "t" if success else "f",

@@ -48,8 +48,21 @@ _ENC_ARRAYTYPE = f"{{{NS_ENC}}}arrayType"
 _FAULT = f"{{{NS_ENV}}}Fault"
 
 _INT_TYPES = frozenset(
-    {"int", "integer", "long", "short", "byte", "unsignedInt", "unsignedLong", "unsignedShort",
-     "unsignedByte", "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger"}
+    {
+        "int",
+        "integer",
+        "long",
+        "short",
+        "byte",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+    }
 )
 _FLOAT_TYPES = frozenset({"float", "double"})
 
@@ -148,9 +161,7 @@ def encode_value(name: str, value: Any) -> str:
         inner = "".join(encode_value(str(k), v) for k, v in value.items())
         return _wrap(name, 'xsi:type="SOAP-ENC:Struct"', inner)
     if isinstance(value, Mapping):
-        inner = "".join(
-            f"<item>{encode_value('key', k)}{encode_value('value', v)}</item>" for k, v in value.items()
-        )
+        inner = "".join(f"<item>{encode_value('key', k)}{encode_value('value', v)}</item>" for k, v in value.items())
         return _wrap(name, 'xsi:type="ns2:Map"', inner)
     if isinstance(value, list | tuple):
         items = list(value)
@@ -640,9 +651,7 @@ def iter_response(source: IO[bytes], chunk_size: int = _CHUNK, *, scan: bool = T
     is ``result_set``, removed from the tree once yielded. ``scan=False`` leaves every row to lxml:
     the reference the scanner is tested against.
     """
-    parser = etree.XMLPullParser(
-        events=("end",), tag="item", resolve_entities=False, no_network=True, huge_tree=True
-    )
+    parser = etree.XMLPullParser(events=("end",), tag="item", resolve_entities=False, no_network=True, huge_tree=True)
     rows_seen = 0
     decoder: _FastDecoder | None = None
     # The result_set whose rows are being read; rows the scanner reads are never added to it.

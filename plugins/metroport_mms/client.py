@@ -355,8 +355,14 @@ class MMSClient:
             raise MMSProtocolError(f"{call}: expected an object, got {_short(json.dumps(data)[:200], 120)}", call)
         return data
 
-    def _list(self, path: str, params: Mapping[str, Any] | None = None, *, enveloped: bool = False,
-              missing_is_empty: bool = False) -> list[Mapping[str, Any]]:
+    def _list(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        enveloped: bool = False,
+        missing_is_empty: bool = False,
+    ) -> list[Mapping[str, Any]]:
         call = f"GET {path}"
         extra: dict[str, Any] = {"not_found": [], "empty": []} if missing_is_empty else {}
         data = self.request("GET", path, params=params, **extra)
@@ -383,6 +389,7 @@ class MMSClient:
 
     def create_user(self, payload: Mapping[str, Any]) -> int:
         """POST a new user; returns its id. After a lost answer the user is looked up by PESEL/NIP."""
+
         def read_back() -> int | None:
             key = {"pesel": payload.get("pesel")} if payload.get("pesel") else {"nip": payload.get("nip")}
             if not any(key.values()):
@@ -414,8 +421,11 @@ class MMSClient:
         before = {int(s["id"]) for s in self.fsecure_services(userid)}
 
         def read_back() -> Mapping[str, Any] | None:
-            new = [s for s in self.fsecure_services(userid) if int(s["id"]) not in before
-                   and int(s.get("secur_serviceid") or 0) == int(secur_serviceid)]
+            new = [
+                s
+                for s in self.fsecure_services(userid)
+                if int(s["id"]) not in before and int(s.get("secur_serviceid") or 0) == int(secur_serviceid)
+            ]
             return new[0] if new else None
 
         body = {"userid": int(userid), "secur_serviceid": int(secur_serviceid), "license_size": int(license_size)}
@@ -454,8 +464,9 @@ class MMSClient:
             try:
                 headers = {"Cookie": f"{COOKIE}={self.token()}"}
                 self.calls += 1
-                response = self.session.get(self.base_url + "/Iptv/Stbs", headers=headers, stream=True,
-                                            allow_redirects=False)
+                response = self.session.get(
+                    self.base_url + "/Iptv/Stbs", headers=headers, stream=True, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 raise MMSTransportError(f"{call}: {self._scrub(_short(str(exc)))}", call) from None
             if response.status_code == 401 and attempt == 1:
@@ -482,8 +493,9 @@ class MMSClient:
             found = [s for s in self.stbs() if str(s.get("mac", "")).upper() == mac.upper()]
             return found[0] if found else None
 
-        return self.create("/Iptv/Stbs/", {"ModelName": model_name, "serialnumber": serialnumber, "mac": mac},
-                           read_back)
+        return self.create(
+            "/Iptv/Stbs/", {"ModelName": model_name, "serialnumber": serialnumber, "mac": mac}, read_back
+        )
 
     def stb_delete(self, stbid: int) -> Any:
         return self.request("DELETE", f"/Iptv/Stbs/{int(stbid)}", form={}, empty=True)
@@ -517,13 +529,15 @@ class MMSClient:
         return self.request("PUT", f"/Iptv/Accounts/{int(accountid)}", form=dict(payload), empty=True)
 
     def tv_account_delete(self, accountid: int) -> Any:
-        return self.request("DELETE", f"/Iptv/Accounts/{int(accountid)}", form={"accountid": int(accountid)},
-                            empty=True)
+        return self.request(
+            "DELETE", f"/Iptv/Accounts/{int(accountid)}", form={"accountid": int(accountid)}, empty=True
+        )
 
     def tv_account_block(self, accountid: int, block: bool = True) -> Any:
         action = "blockAccount" if block else "unblockAccount"
-        return self.request("PUT", f"/Iptv/Accounts/{int(accountid)}/{action}", form={"accountid": int(accountid)},
-                            empty=True)
+        return self.request(
+            "PUT", f"/Iptv/Accounts/{int(accountid)}/{action}", form={"accountid": int(accountid)}, empty=True
+        )
 
     def orders(self, accountid: int) -> list[Mapping[str, Any]]:
         return self._list("/Iptv/Orders", {"accountid": int(accountid)}, missing_is_empty=True)
@@ -532,16 +546,23 @@ class MMSClient:
         before = {int(o["id"]) for o in self.orders(accountid)}
 
         def read_back() -> Mapping[str, Any] | None:
-            new = [o for o in self.orders(accountid) if int(o["id"]) not in before
-                   and int(o.get("pkg_id") or 0) == int(pkg_id)]
+            new = [
+                o
+                for o in self.orders(accountid)
+                if int(o["id"]) not in before and int(o.get("pkg_id") or 0) == int(pkg_id)
+            ]
             return new[0] if new else None
 
         body = {"accountid": int(accountid), "pkg_id": int(pkg_id), "pricebrutto": pricebrutto}
         return self.create("/Iptv/Orders", body, read_back)
 
     def order_delete(self, orderid: int, accountid: int) -> Any:
-        return self.request("DELETE", f"/Iptv/Orders/{int(orderid)}",
-                            form={"orderid": int(orderid), "accountid": int(accountid)}, empty=True)
+        return self.request(
+            "DELETE",
+            f"/Iptv/Orders/{int(orderid)}",
+            form={"orderid": int(orderid), "accountid": int(accountid)},
+            empty=True,
+        )
 
 
 def _provider_message(body: str) -> str:

@@ -81,8 +81,13 @@ def make_client(host: Host, settings: Mapping[str, Any]) -> MMSClient:
     return MMSClient.from_settings(settings, store.DbTokenStore(host.engine))
 
 
-def launch(name: str, body: Callable[[Job, MMSClient, Mapping[str, Any]], None], quiet: bool, test: bool,
-           check: Callable[[Mapping[str, Any]], None] | None = None) -> int:
+def launch(
+    name: str,
+    body: Callable[[Job, MMSClient, Mapping[str, Any]], None],
+    quiet: bool,
+    test: bool,
+    check: Callable[[Mapping[str, Any]], None] | None = None,
+) -> int:
     """Run *body* as job ``metroport_mms.<name>``: settings and client validated before anything."""
     host = get_host()
     state: dict[str, Any] = {}
@@ -124,8 +129,9 @@ def pair_customers(job: Job, client: MMSClient, _settings: Mapping[str, Any]) ->
             select(c.c.id, c.c.type, c.c.lastname, c.c.name, c.c.ssn, c.c.ten, c.c.deleted).order_by(c.c.id)
         )
         candidates = [
-            mapping.LmsCustomer(r.id, int(r.type or 0), r.lastname or "", r.name or "", r.ssn or "", r.ten or "",
-                                bool(r.deleted))
+            mapping.LmsCustomer(
+                r.id, int(r.type or 0), r.lastname or "", r.name or "", r.ssn or "", r.ten or "", bool(r.deleted)
+            )
             for r in rows
             if r.id not in paired_customers
         ]
@@ -140,8 +146,14 @@ def pair_customers(job: Job, client: MMSClient, _settings: Mapping[str, Any]) ->
             conn,
             metroport_customers,
             ((uid, cid, 0, 0, 0, 0) for uid, cid in pairs),
-            columns=("metroport_user_id", "lms_user_id", "metrotv_suspend", "metrotv_suspend_billing",
-                     "metro_fsecure_suspend", "metro_fsecure_suspend_billing"),
+            columns=(
+                "metroport_user_id",
+                "lms_user_id",
+                "metrotv_suspend",
+                "metrotv_suspend_billing",
+                "metro_fsecure_suspend",
+                "metro_fsecure_suspend_billing",
+            ),
         )
     counts = plan.count()
     for key, value in counts.items():
@@ -153,8 +165,9 @@ def pair_customers(job: Job, client: MMSClient, _settings: Mapping[str, Any]) ->
 # Package syncs
 
 
-def _map_all(rows: list[Mapping[str, Any]], mapper: Callable[[Mapping[str, Any]], dict[str, Any]],
-             what: str) -> list[dict[str, Any]]:
+def _map_all(
+    rows: list[Mapping[str, Any]], mapper: Callable[[Mapping[str, Any]], dict[str, Any]], what: str
+) -> list[dict[str, Any]]:
     mapped, errors = [], []
     for n, row in enumerate(rows, 1):
         try:
@@ -166,8 +179,7 @@ def _map_all(rows: list[Mapping[str, Any]], mapper: Callable[[Mapping[str, Any]]
     return mapped
 
 
-def _sync_packages(job: Job, rows: list[dict[str, Any]], table: Any, label: str, name_key: str,
-                   prune: bool) -> None:
+def _sync_packages(job: Job, rows: list[dict[str, Any]], table: Any, label: str, name_key: str, prune: bool) -> None:
     with job.chunk() as conn:
         existing = {int(r[0]) for r in conn.execute(select(table.c.id))}
         for row in rows:
@@ -182,8 +194,10 @@ def _sync_packages(job: Job, rows: list[dict[str, Any]], table: Any, label: str,
                 conn.execute(table.delete().where(table.c.id.in_(gone)))
                 job.warn(f"{len(gone)} {label} row(s) gone at the provider deleted: ids {describe_ids(gone)}")
             else:
-                job.warn(f"{len(gone)} {label} row(s) gone at the provider (kept; --prune deletes them): "
-                         f"ids {describe_ids(gone)}")
+                job.warn(
+                    f"{len(gone)} {label} row(s) gone at the provider (kept; --prune deletes them): "
+                    f"ids {describe_ids(gone)}"
+                )
 
 
 def sync_fsecure(prune: bool) -> Callable[[Job, MMSClient, Mapping[str, Any]], None]:
@@ -302,8 +316,9 @@ def sync_stbs(prune: bool) -> Callable[[Job, MMSClient, Mapping[str, Any]], None
                         batch = []
             sync.write(batch)
             if sync.errors:
-                raise SyncRejected("; ".join(sync.errors[:20]) + f" -- {len(sync.errors)} bad STB row(s), nothing "
-                                   "was stored")
+                raise SyncRejected(
+                    "; ".join(sync.errors[:20]) + f" -- {len(sync.errors)} bad STB row(s), nothing was stored"
+                )
             gone = sorted(before - sync.seen - sync.stale)
             if gone:
                 job.count("gone", len(gone))
@@ -312,8 +327,10 @@ def sync_stbs(prune: bool) -> Callable[[Job, MMSClient, Mapping[str, Any]], None
                     conn.execute(t.delete().where(t.c.id.in_(gone)))
                     job.warn(f"{len(gone)} STB row(s) gone at the provider deleted: ids {describe_ids(gone)}")
                 else:
-                    job.warn(f"{len(gone)} STB row(s) gone at the provider (kept; --prune deletes them): "
-                             f"ids {describe_ids(gone)}")
+                    job.warn(
+                        f"{len(gone)} STB row(s) gone at the provider (kept; --prune deletes them): "
+                        f"ids {describe_ids(gone)}"
+                    )
         job.count("added", sync.added)
         job.count("updated", sync.updated)
         if sync.replaced:
@@ -338,10 +355,16 @@ def push_customers(since: int | None) -> Callable[[Job, MMSClient, Mapping[str, 
             start = since if since is not None else int(marker[0]) if marker and marker[0].isdigit() else 0
             c = customers
             m = metroport_customers
-            changed = conn.execute(
-                select(c.c.id).join(m, m.c.lms_user_id == c.c.id).where(c.c.moddate >= start, c.c.deleted == 0)
-                .distinct()
-            ).scalars().all()
+            changed = (
+                conn.execute(
+                    select(c.c.id)
+                    .join(m, m.c.lms_user_id == c.c.id)
+                    .where(c.c.moddate >= start, c.c.deleted == 0)
+                    .distinct()
+                )
+                .scalars()
+                .all()
+            )
             users = store.users_by_customer(conn, list(changed)) if changed else {}
             exports = list(export_customers(conn, changed))
         job.info(f"{len(exports)} paired customer(s) changed since {start}")
@@ -383,8 +406,10 @@ def add_customer(customer_id: int) -> Callable[[Job, MMSClient, Mapping[str, Any
             lacking = ", ".join(added.missing)
             job.warn(f"LMS customer {customer_id} lacks what MMS needs to activate services: {lacking}")
         job.count("paired")
-        job.info(f"Powiązano klienta LMS {customer_id} z Metroport ID: {added.userid}" + (" (test mode: not stored)"
-                                                                                            if job.test else ""))
+        job.info(
+            f"Powiązano klienta LMS {customer_id} z Metroport ID: {added.userid}"
+            + (" (test mode: not stored)" if job.test else "")
+        )
 
     return body
 
@@ -455,8 +480,9 @@ def _number(value: str | None, what: str, minimum: int) -> int | None:
     return int(text)
 
 
-def _launch_checked(name: str, make: Callable[[Any], Any], raw: str | None, what: str, minimum: int,
-                    quiet: bool, test: bool) -> int:
+def _launch_checked(
+    name: str, make: Callable[[Any], Any], raw: str | None, what: str, minimum: int, quiet: bool, test: bool
+) -> int:
     """Validate *raw* inside the job runner's validation (so a bad value is its one error line, exit 2)."""
     chosen: dict[str, Any] = {}
 

@@ -48,7 +48,7 @@ def iter_json_array(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
                 break
             if not started:
                 if buf[pos] != "[":
-                    raise StreamError(f"expected a JSON array, got {_short(buf[pos:pos + 80])}")
+                    raise StreamError(f"expected a JSON array, got {_short(buf[pos : pos + 80])}")
                 started = True
                 pos += 1
                 continue

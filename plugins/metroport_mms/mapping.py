@@ -168,9 +168,11 @@ def describe_outcome(o: PairingOutcome) -> str:
         f"{label}: {value} --"
     )
     tails = {
-        "paired": lambda: f"Powiązano z Metroport ID: {o.user.id}, {label}: {o.user.nip if company else o.user.pesel}"
-        if o.user
-        else "",
+        "paired": lambda: (
+            f"Powiązano z Metroport ID: {o.user.id}, {label}: {o.user.nip if company else o.user.pesel}"
+            if o.user
+            else ""
+        ),
         "not_found": lambda: "Nie odnaleziono w bazie MMS",
         "no_identifier": lambda: f"Brak podanego {label} - pomijam.",
         "invalid_identifier": lambda: f"Nieprawidłowy {label} ({o.detail}) - pomijam.",

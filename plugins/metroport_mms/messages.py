@@ -64,8 +64,9 @@ PL: dict[str, str] = {
     "MMS needs more to activate services: {missing}": "Do aktywacji usług MMS potrzebuje jeszcze: {missing}",
     "MMS refused the update: {error}": "MMS odrzucił aktualizację: {error}",
     "Customer data sent to MMS user #{user}.": "Dane klienta wysłano do użytkownika MMS #{user}.",
-    "Choose a package (and a tariff, a start date and a day 1–28 for the assignment).":
-        "Wybierz pakiet (oraz taryfę, datę początku i dzień 1–28 zobowiązania).",
+    "Choose a package (and a tariff, a start date and a day 1–28 for the assignment).": (
+        "Wybierz pakiet (oraz taryfę, datę początku i dzień 1–28 zobowiązania)."
+    ),
     "MMS refused the licence: {error}": "MMS odrzucił licencję: {error}",
     "F-Secure licence added.": "Dodano licencję F-Secure.",
     "LMS assignment #{id} added.": "Dodano zobowiązanie LMS #{id}.",
@@ -155,16 +156,18 @@ PL: dict[str, str] = {
     "pakietu podstawowego albo najpierw pakiet podstawowy).",
     "Package issued on MetroTV account #{id}.": "Wydano pakiet na koncie MetroTV #{id}.",
     "Package #{id} removed.": "Usunięto pakiet #{id}.",
-    "An STB goes on a base or multiroom package that has none.":
-        "STB wydaje się na pakiet podstawowy lub multiroom bez STB.",
+    "An STB goes on a base or multiroom package that has none.": (
+        "STB wydaje się na pakiet podstawowy lub multiroom bez STB."
+    ),
     "No STB {stb} in the warehouse.": "Brak STB {stb} w magazynie.",
     "STB issued on package #{id}.": "Wydano STB na pakiet #{id}.",
     "No STB {stb} on this account.": "Brak STB {stb} na tym koncie.",
     "STB {mac} returned to the warehouse.": "STB {mac} wróciło do magazynu.",
     "remove the account's packages first": "najpierw usuń pakiety konta",
     "remove the package's STB first": "najpierw usuń STB pakietu",
-    "remove the extra and multiroom packages before the base package":
-        "usuń pakiety dodatkowe i multiroom przed pakietem podstawowym",
+    "remove the extra and multiroom packages before the base package": (
+        "usuń pakiety dodatkowe i multiroom przed pakietem podstawowym"
+    ),
     "no such package on this account": "nie ma takiego pakietu na tym koncie",
     # the plugin and its settings (plugin.py)
     "Metroport MMS: F-Secure licences and MetroTV IPTV (pairing, package and STB mirrors, debtor locks).": (

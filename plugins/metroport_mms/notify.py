@@ -71,12 +71,23 @@ def _fsecure_items(client: MMSClient, userid: int, block: bool) -> list[tuple[in
 
 
 METROTV = Lock(
-    "metrotv-locks", "METROTV", "metrotv_suspend", "metrotv_suspend_billing", "metroport.metrotv_suspend_billing",
-    "metroport.metrotv_tariff_tag", _tv_items, lambda c, i, b: c.tv_account_block(i, b),
+    "metrotv-locks",
+    "METROTV",
+    "metrotv_suspend",
+    "metrotv_suspend_billing",
+    "metroport.metrotv_suspend_billing",
+    "metroport.metrotv_tariff_tag",
+    _tv_items,
+    lambda c, i, b: c.tv_account_block(i, b),
 )
 FSECURE = Lock(
-    "metrofsecure-locks", "METRO-FSECURE", "metro_fsecure_suspend", "metro_fsecure_suspend_billing",
-    "metroport.fsecure_suspend_billing", "metroport.fsecure_tariff_tag", _fsecure_items,
+    "metrofsecure-locks",
+    "METRO-FSECURE",
+    "metro_fsecure_suspend",
+    "metro_fsecure_suspend_billing",
+    "metroport.fsecure_suspend_billing",
+    "metroport.fsecure_tariff_tag",
+    _fsecure_items,
     lambda c, i, b: c.fsecure_block(i, b),
 )
 
@@ -123,11 +134,14 @@ def run_lock(lock: Lock, host: Host, conn: Connection, customer_ids: Sequence[in
     targets: list[tuple[int, int]] = []
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
-        targets += [(r[0], r[1]) for r in conn.execute(
-            select(m.c.lms_user_id, m.c.metroport_user_id)
-            .where(m.c.lms_user_id.in_(chunk), flag == (0 if block else 1))
-            .order_by(m.c.lms_user_id, m.c.id)
-        )]
+        targets += [
+            (r[0], r[1])
+            for r in conn.execute(
+                select(m.c.lms_user_id, m.c.metroport_user_id)
+                .where(m.c.lms_user_id.in_(chunk), flag == (0 if block else 1))
+                .order_by(m.c.lms_user_id, m.c.id)
+            )
+        ]
     if not targets:
         return 0
     from lmsplugins.notify import current_run
@@ -161,15 +175,18 @@ def run_lock(lock: Lock, host: Host, conn: Connection, customer_ids: Sequence[in
             values: dict[str, int] = {lock.flag: 1 if block else 0}
             if billing or not block:
                 values[lock.billing_flag] = 1 if block and billing else 0
-            conn.execute(m.update().where(m.c.lms_user_id == customer_id, m.c.metroport_user_id == userid)
-                         .values(**values))
+            conn.execute(
+                m.update().where(m.c.lms_user_id == customer_id, m.c.metroport_user_id == userid).values(**values)
+            )
             if block and billing:
                 _suspend_billing(conn, lock, settings, customer_id)
             elif not block:
                 _resume_billing(conn, lock, customer_id)
             for item_id, answer in answers:
-                _say(f"{lock.label} {verb} - Klient LMS: {customer_id}, Konto: {item_id}, Odpowiedź MetroportAPI: "
-                     f"{answer}")
+                _say(
+                    f"{lock.label} {verb} - Klient LMS: {customer_id}, Konto: {item_id}, Odpowiedź MetroportAPI: "
+                    f"{answer}"
+                )
             changed += len(answers)
     return changed
 

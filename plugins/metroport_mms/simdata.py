@@ -19,7 +19,6 @@ _STREETS = ("Długa", "Polna", "Leśna", "Słoneczna", "Kościuszki", "Mickiewic
 _MODELS = (("MAG-322", "Infomir MAG 322", 1, 0), ("MAG-424", "Infomir MAG 424 4K", 1, 1), ("KSTB-6077", "Kaon", 0, 1))
 
 
-
 class Reject(Exception):
     def __init__(self, status: int, message: str):
         self.status = status
@@ -53,8 +52,15 @@ def mac_of(i: int) -> str:
 class Dataset:
     """The provider's state for one seed; every write goes through the simulator's lock."""
 
-    def __init__(self, seed: int = 1, users: int = 20, stbs: int = 30, accounts: int | None = None,
-                 networks: int = 3, network_size: int = 64):
+    def __init__(
+        self,
+        seed: int = 1,
+        users: int = 20,
+        stbs: int = 30,
+        accounts: int | None = None,
+        networks: int = 3,
+        network_size: int = 64,
+    ):
         rng = random.Random(seed)
         self.users: dict[int, dict[str, Any]] = {}
         for i in range(users):
@@ -81,24 +87,48 @@ class Dataset:
             }
         self.next_user = max(self.users, default=999) + 3
         self.fsecure_packages = [
-            {"id": 11, "ext_id": "FS-SAFE-1", "name": "F-Secure SAFE 1", "description": "1 urządzenie",
-             "license_size": 1},
-            {"id": 12, "ext_id": "FS-SAFE-3", "name": "F-Secure SAFE 3", "description": "3 urządzenia",
-             "license_size": 3},
-            {"id": 13, "ext_id": "FS-TOTAL-5", "name": "F-Secure TOTAL 5", "description": "5 urządzeń",
-             "license_size": 5},
+            {
+                "id": 11,
+                "ext_id": "FS-SAFE-1",
+                "name": "F-Secure SAFE 1",
+                "description": "1 urządzenie",
+                "license_size": 1,
+            },
+            {
+                "id": 12,
+                "ext_id": "FS-SAFE-3",
+                "name": "F-Secure SAFE 3",
+                "description": "3 urządzenia",
+                "license_size": 3,
+            },
+            {
+                "id": 13,
+                "ext_id": "FS-TOTAL-5",
+                "name": "F-Secure TOTAL 5",
+                "description": "5 urządzeń",
+                "license_size": 5,
+            },
         ]
         self.services: dict[int, dict[str, Any]] = {}
         self.operations: list[dict[str, Any]] = []
         self.next_service = 5001
         self.tv_packages = self._tv_packages()
         self.networks = {
-            n: {"id": n, "name": f"IPTV-{n}", "address": (10 << 24) + (n << 16), "mask_prefix": 24,
-                "mask": "255.255.255.0", "size": network_size, "transport": "multicast"}
+            n: {
+                "id": n,
+                "name": f"IPTV-{n}",
+                "address": (10 << 24) + (n << 16),
+                "mask_prefix": 24,
+                "mask": "255.255.255.0",
+                "size": network_size,
+                "transport": "multicast",
+            }
             for n in range(1, networks + 1)
         }
-        self.models = {i + 1: {"id": i + 1, "name": m[0], "description": m[1], "mycast_supported": m[2],
-                               "probe": m[3]} for i, m in enumerate(_MODELS)}
+        self.models = {
+            i + 1: {"id": i + 1, "name": m[0], "description": m[1], "mycast_supported": m[2], "probe": m[3]}
+            for i, m in enumerate(_MODELS)
+        }
         self.stbs: dict[int, dict[str, Any]] = {}
         for i in range(stbs):
             sid = 20001 + i
@@ -176,17 +206,33 @@ class Dataset:
         sid = self.next_service
         self.next_service += 1
         now = int(time.time())
-        row = {"id": sid, "userid": userid, "secur_serviceid": serviceid, "license_size": size, "status": status,
-               "activedate": now, "blockdate": now if status == "blocked" else 0}
+        row = {
+            "id": sid,
+            "userid": userid,
+            "secur_serviceid": serviceid,
+            "license_size": size,
+            "status": status,
+            "activedate": now,
+            "blockdate": now if status == "blocked" else 0,
+        }
         self.services[sid] = row
         self.operation(userid, sid, "create")
         return row
 
     def operation(self, userid: int, sid: int, kind: str) -> None:
         now = int(time.time())
-        self.operations.append({"id": len(self.operations) + 1, "userid": userid, "secur_accountid": sid,
-                                "status": "done", "type": kind, "errormsg": "", "creationdate": now,
-                                "execdate": now})
+        self.operations.append(
+            {
+                "id": len(self.operations) + 1,
+                "userid": userid,
+                "secur_accountid": sid,
+                "status": "done",
+                "type": kind,
+                "errormsg": "",
+                "creationdate": now,
+                "execdate": now,
+            }
+        )
 
     def add_account(self, body: dict[str, Any]) -> int:
         try:
@@ -232,10 +278,19 @@ class Dataset:
                 raise Reject(409, f"package {pkg_id} is denied by the base package {base[0]['pkg_id']}")
         oid = self.next_order
         self.next_order += 1
-        order = {"id": oid, "accountid": aid, "pkg_id": pkg_id, "pkg_name": pkg["pkg_name"],
-                 "pkg_group": pkg["pkg_group"], "pkg_valid_from": pkg["pkg_valid_from"],
-                 "pkg_valid_to": pkg["pkg_valid_to"], "active": 1, "date_start": time.strftime("%Y-%m-%d"),
-                 "date_end": "", "pricebrutto": price if price is not None else pkg["pricebrutto"]}
+        order = {
+            "id": oid,
+            "accountid": aid,
+            "pkg_id": pkg_id,
+            "pkg_name": pkg["pkg_name"],
+            "pkg_group": pkg["pkg_group"],
+            "pkg_valid_from": pkg["pkg_valid_from"],
+            "pkg_valid_to": pkg["pkg_valid_to"],
+            "active": 1,
+            "date_start": time.strftime("%Y-%m-%d"),
+            "date_end": "",
+            "pricebrutto": price if price is not None else pkg["pricebrutto"],
+        }
         self.orders[oid] = order
         self.account_orders.setdefault(aid, []).append(order)
         return order

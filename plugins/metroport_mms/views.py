@@ -121,8 +121,13 @@ def users() -> Any:
         with current_host().engine.connect() as conn:
             for uid, cid in store.pairs(conn):
                 by_user.setdefault(uid, []).append(cid)
-            selected = [u for u in everyone if (not q or _matches(u, q))
-                        and (state != "paired" or u.id in by_user) and (state != "unpaired" or u.id not in by_user)]
+            selected = [
+                u
+                for u in everyone
+                if (not q or _matches(u, q))
+                and (state != "paired" or u.id in by_user)
+                and (state != "unpaired" or u.id not in by_user)
+            ]
             page = _Page(page_no, per_page, len(selected))
             rows = selected[(page.page - 1) * per_page : page.page * per_page]
             wanted = sorted({cid for u in rows for cid in by_user.get(u.id, [])})
@@ -131,8 +136,9 @@ def users() -> Any:
                     select(customers.c.id, customers.c.lastname, customers.c.name).where(customers.c.id.in_(wanted))
                 )
                 names = {r.id: f"{r.lastname} {r.name}".strip() for r in found}
-    return render_template("metroport_mms/users.html", error=error, rows=rows, page=page, by_user=by_user,
-                           names=names, q=q, state=state)
+    return render_template(
+        "metroport_mms/users.html", error=error, rows=rows, page=page, by_user=by_user, names=names, q=q, state=state
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,8 +178,15 @@ def customer_panel(host: Host, customer_id: int) -> str:
         query = select(t.c.id, t.c.name, t.c.value).where(t.c.disabled == 0).order_by(t.c.name)
         tariff_rows = conn.execute(query).all()
         links = {}
-    data: dict[str, Any] = {"services": [], "packages": {}, "accounts": [], "cards": {}, "offer": {},
-                            "networks": [], "address": None}
+    data: dict[str, Any] = {
+        "services": [],
+        "packages": {},
+        "accounts": [],
+        "cards": {},
+        "offer": {},
+        "networks": [],
+        "address": None,
+    }
     error = None
     if userid is not None and (show_fs or show_tv):
         try:
@@ -349,8 +362,9 @@ def fsecure_action(customer_id: int, service_id: int, action: str) -> Any:
                 packages = {int(p["id"]): p for p in client.fsecure_packages()}
                 if package_id not in packages:
                     raise MMSError(f"unknown F-Secure package {package_id}")
-                client.fsecure_change(service_id, int(licence["userid"]), package_id,
-                                      int(packages[package_id].get("license_size") or 1))
+                client.fsecure_change(
+                    service_id, int(licence["userid"]), package_id, int(packages[package_id].get("license_size") or 1)
+                )
     except (MMSError, ConfigError) as exc:
         flash(gettext("MMS refused: {error}", error=_message(exc)), "error")
         return _back(customer_id)
@@ -383,8 +397,9 @@ def metrotv_action(customer_id: int, account_id: int, action: str) -> Any:
         flash(gettext("MMS refused: {error}", error=_message(exc)), "error")
         return _back(customer_id)
     current_app.logger.info("MetroTV account %s of customer %s: %s", account_id, customer_id, action)
-    flash(gettext("MetroTV account #{id}: done ({action}).", id=account_id, action=gettext("action:" + action)),
-          "success")
+    flash(
+        gettext("MetroTV account #{id}: done ({action}).", id=account_id, action=gettext("action:" + action)), "success"
+    )
     return _back(customer_id)
 
 

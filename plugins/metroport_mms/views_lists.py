@@ -63,8 +63,9 @@ def _lms_names(userids: Iterable[int]) -> dict[int, tuple[int, str]]:
         wanted = {by_user[u] for u in userids if u in by_user}
         names = {}
         if wanted:
-            rows = conn.execute(select(customers.c.id, customers.c.lastname, customers.c.name)
-                                .where(customers.c.id.in_(sorted(wanted))))
+            rows = conn.execute(
+                select(customers.c.id, customers.c.lastname, customers.c.name).where(customers.c.id.in_(sorted(wanted)))
+            )
             names = {r.id: f"{r.lastname} {r.name}".strip() for r in rows}
     return {u: (c, names.get(c, f"#{c}")) for u, c in by_user.items() if c in wanted}
 
@@ -88,8 +89,14 @@ def _page(title: str, build: Callable[[MMSClient], Table], endpoint: str) -> Any
             table = build(client)
     except (MMSError, ConfigError) as exc:
         error = _message(exc)
-    return render_template("metroport_mms/list.html", title=gettext(title), table=table, error=error,
-                           can_tv=has_permission(PERM_TV_WRITE), endpoint=endpoint)
+    return render_template(
+        "metroport_mms/list.html",
+        title=gettext(title),
+        table=table,
+        error=error,
+        can_tv=has_permission(PERM_TV_WRITE),
+        endpoint=endpoint,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,8 +110,9 @@ def fsecure_packages() -> Any:
     def build(client: MMSClient) -> Table:
         t = Table("F-Secure packages", ["#", "Name", "Description", "Licences"])
         for p in client.fsecure_packages():
-            t.rows.append([Cell(p.get("id")), Cell(p.get("name")), Cell(p.get("description")),
-                           Cell(p.get("license_size"))])
+            t.rows.append(
+                [Cell(p.get("id")), Cell(p.get("name")), Cell(p.get("description")), Cell(p.get("license_size"))]
+            )
         return t
 
     return _page("F-Secure: packages", build, "metroport_mms.fsecure_packages")
@@ -118,16 +126,22 @@ def fsecure_clients() -> Any:
         packages = {int(p["id"]): p.get("name") for p in client.fsecure_packages()}
         services = client.fsecure_services()
         names = _lms_names(int(s.get("userid") or 0) for s in services)
-        t = Table("F-Secure clients", ["MMS user", "LMS name", "Service", "Licences", "Status", "Activated",
-                                       "Blocked on"])
+        t = Table(
+            "F-Secure clients", ["MMS user", "LMS name", "Service", "Licences", "Status", "Activated", "Blocked on"]
+        )
         for s in services:
             status = str(s.get("status"))
-            t.rows.append([
-                Cell(s.get("userid")), _name_cell(names, s.get("userid")),
-                Cell(packages.get(int(s.get("secur_serviceid") or 0), gettext("Unknown service"))),
-                Cell(s.get("license_size")), Cell(gettext("status:" + status), css=f"status-{status}"),
-                Cell(_when(s.get("activedate"))), Cell(_when(s.get("blockdate")) if status != "active" else ""),
-            ])
+            t.rows.append(
+                [
+                    Cell(s.get("userid")),
+                    _name_cell(names, s.get("userid")),
+                    Cell(packages.get(int(s.get("secur_serviceid") or 0), gettext("Unknown service"))),
+                    Cell(s.get("license_size")),
+                    Cell(gettext("status:" + status), css=f"status-{status}"),
+                    Cell(_when(s.get("activedate"))),
+                    Cell(_when(s.get("blockdate")) if status != "active" else ""),
+                ]
+            )
         return t
 
     return _page("F-Secure: clients", build, "metroport_mms.fsecure_clients")
@@ -140,12 +154,20 @@ def fsecure_operations() -> Any:
     def build(client: MMSClient) -> Table:
         ops = client.fsecure_operations()
         names = _lms_names(int(o.get("userid") or 0) for o in ops)
-        t = Table("F-Secure operations", ["#", "LMS name", "Licence", "Status", "Type", "Error", "Created",
-                                          "Executed"])
+        t = Table("F-Secure operations", ["#", "LMS name", "Licence", "Status", "Type", "Error", "Created", "Executed"])
         for o in ops:
-            t.rows.append([Cell(o.get("id")), _name_cell(names, o.get("userid")), Cell(o.get("secur_accountid")),
-                           Cell(o.get("status")), Cell(o.get("type")), Cell(o.get("errormsg")),
-                           Cell(_when(o.get("creationdate"))), Cell(_when(o.get("execdate")))])
+            t.rows.append(
+                [
+                    Cell(o.get("id")),
+                    _name_cell(names, o.get("userid")),
+                    Cell(o.get("secur_accountid")),
+                    Cell(o.get("status")),
+                    Cell(o.get("type")),
+                    Cell(o.get("errormsg")),
+                    Cell(_when(o.get("creationdate"))),
+                    Cell(_when(o.get("execdate"))),
+                ]
+            )
         return t
 
     return _page("F-Secure: operations", build, "metroport_mms.fsecure_operations")
@@ -164,18 +186,44 @@ def tv_packages() -> Any:
     _tv_read()
 
     def build(client: MMSClient) -> Table:
-        rows = sorted(client.tv_packages(), key=lambda p: (int(p.get("pkg_group") or 0) != 1,
-                                                            int(p.get("pkg_group") or 0), int(p.get("id") or 0)))
-        t = Table("MetroTV packages", ["#", "Name", "Description", "Valid from", "Valid to", "Settlement net",
-                                       "Settlement gross", "Customer net", "Customer gross", "VAT %", "Group",
-                                       "Active"])
+        rows = sorted(
+            client.tv_packages(),
+            key=lambda p: (int(p.get("pkg_group") or 0) != 1, int(p.get("pkg_group") or 0), int(p.get("id") or 0)),
+        )
+        t = Table(
+            "MetroTV packages",
+            [
+                "#",
+                "Name",
+                "Description",
+                "Valid from",
+                "Valid to",
+                "Settlement net",
+                "Settlement gross",
+                "Customer net",
+                "Customer gross",
+                "VAT %",
+                "Group",
+                "Active",
+            ],
+        )
         for p in rows:
-            t.rows.append([Cell(p.get("id")), Cell(p.get("tariffcode")), Cell(p.get("pkg_name")),
-                           Cell(p.get("pkg_valid_from") or ""), Cell(p.get("pkg_valid_to") or ""),
-                           Cell(p.get("pricenetto_provider")), Cell(p.get("pricebrutto_provider")),
-                           Cell(p.get("pricenetto")), Cell(p.get("pricebrutto")), Cell(p.get("vat")),
-                           Cell(gettext("group:" + GROUPS.get(int(p.get("pkg_group") or 0), "?"))),
-                           Cell("✓" if str(p.get("active")) == "1" else "")])
+            t.rows.append(
+                [
+                    Cell(p.get("id")),
+                    Cell(p.get("tariffcode")),
+                    Cell(p.get("pkg_name")),
+                    Cell(p.get("pkg_valid_from") or ""),
+                    Cell(p.get("pkg_valid_to") or ""),
+                    Cell(p.get("pricenetto_provider")),
+                    Cell(p.get("pricebrutto_provider")),
+                    Cell(p.get("pricenetto")),
+                    Cell(p.get("pricebrutto")),
+                    Cell(p.get("vat")),
+                    Cell(gettext("group:" + GROUPS.get(int(p.get("pkg_group") or 0), "?"))),
+                    Cell("✓" if str(p.get("active")) == "1" else ""),
+                ]
+            )
         return t
 
     return _page("MetroTV: packages", build, "metroport_mms.tv_packages")
@@ -186,14 +234,25 @@ def tv_networks() -> Any:
     _tv_read()
 
     def build(client: MMSClient) -> Table:
-        t = Table("MetroTV subnets", ["#", "Name", "Address", "Prefix", "Mask", "Size", "Transport", "STBs issued",
-                                      "Free"])
+        t = Table(
+            "MetroTV subnets", ["#", "Name", "Address", "Prefix", "Mask", "Size", "Transport", "STBs issued", "Free"]
+        )
         for n in client.networks():
             size, used = int(n.get("size") or 0), int(n.get("TotalSTBs") or 0)
             address = n.get("address_long") or _ip(n.get("address"))
-            t.rows.append([Cell(n.get("id")), Cell(n.get("name")), Cell(address),
-                           Cell(f"/{n.get('mask_prefix')}"), Cell(n.get("mask")), Cell(size), Cell(n.get("transport")),
-                           Cell(used), Cell(size - used, css="negative" if size <= used else "")])
+            t.rows.append(
+                [
+                    Cell(n.get("id")),
+                    Cell(n.get("name")),
+                    Cell(address),
+                    Cell(f"/{n.get('mask_prefix')}"),
+                    Cell(n.get("mask")),
+                    Cell(size),
+                    Cell(n.get("transport")),
+                    Cell(used),
+                    Cell(size - used, css="negative" if size <= used else ""),
+                ]
+            )
         return t
 
     return _page("MetroTV: subnets", build, "metroport_mms.tv_networks")
@@ -206,9 +265,15 @@ def tv_stb_models() -> Any:
     def build(client: MMSClient) -> Table:
         t = Table("STB models", ["#", "Name", "Description", "MyCast", "Probe"])
         for m in client.stb_models():
-            t.rows.append([Cell(m.get("id")), Cell(m.get("name")), Cell(m.get("description")),
-                           Cell(gettext("Yes") if str(m.get("mycast_supported")) == "1" else gettext("No support")),
-                           Cell(gettext("Yes") if str(m.get("probe")) == "1" else gettext("No"))])
+            t.rows.append(
+                [
+                    Cell(m.get("id")),
+                    Cell(m.get("name")),
+                    Cell(m.get("description")),
+                    Cell(gettext("Yes") if str(m.get("mycast_supported")) == "1" else gettext("No support")),
+                    Cell(gettext("Yes") if str(m.get("probe")) == "1" else gettext("No")),
+                ]
+            )
         return t
 
     return _page("MetroTV: STB models", build, "metroport_mms.tv_stb_models")
@@ -228,10 +293,19 @@ def tv_stbs() -> Any:
         for s in stbs:
             t.row_ids.append(str(s.get("id")))
             ip = _ip(s.get("ipaddr")) if s.get("AddressIp") in (None, "", "0.0.0.0") else s["AddressIp"]
-            t.rows.append([Cell(s.get("id")), Cell(s.get("serialnumber")), Cell(s.get("mac")), Cell(ip),
-                           Cell(models.get(int(s.get("modelid") or 0), s.get("ModelName"))),
-                           _name_cell(names, s.get("userid")), Cell(s.get("servicetype")), Cell(s.get("StatusName")),
-                           Cell(s.get("description"))])
+            t.rows.append(
+                [
+                    Cell(s.get("id")),
+                    Cell(s.get("serialnumber")),
+                    Cell(s.get("mac")),
+                    Cell(ip),
+                    Cell(models.get(int(s.get("modelid") or 0), s.get("ModelName"))),
+                    _name_cell(names, s.get("userid")),
+                    Cell(s.get("servicetype")),
+                    Cell(s.get("StatusName")),
+                    Cell(s.get("description")),
+                ]
+            )
             t.actions.append(int(s["id"]) if int(s.get("status") or 0) != 3 else None)
         return t
 
@@ -283,13 +357,24 @@ def tv_accounts() -> Any:
     def build(client: MMSClient) -> Table:
         accounts = client.tv_accounts()
         names = _lms_names(int(a.get("userid") or 0) for a in accounts)
-        t = Table("MetroTV accounts", ["#", "MMS user", "LMS name", "STBs", "Activated", "Deactivated",
-                                       "Total gross", "VAT", "Total net"])
+        t = Table(
+            "MetroTV accounts",
+            ["#", "MMS user", "LMS name", "STBs", "Activated", "Deactivated", "Total gross", "VAT", "Total net"],
+        )
         for a in accounts:
-            t.rows.append([Cell(a.get("id")), Cell(a.get("userid")), _name_cell(names, a.get("userid")),
-                           Cell(a.get("TotalSTBs")), Cell(_when(a.get("activedate"))),
-                           Cell(_when(a.get("lastdeactivdate"))), Cell(a.get("TotalBrutto")), Cell(a.get("TotalVat")),
-                           Cell(a.get("TotalNetto"))])
+            t.rows.append(
+                [
+                    Cell(a.get("id")),
+                    Cell(a.get("userid")),
+                    _name_cell(names, a.get("userid")),
+                    Cell(a.get("TotalSTBs")),
+                    Cell(_when(a.get("activedate"))),
+                    Cell(_when(a.get("lastdeactivdate"))),
+                    Cell(a.get("TotalBrutto")),
+                    Cell(a.get("TotalVat")),
+                    Cell(a.get("TotalNetto")),
+                ]
+            )
         return t
 
     return _page("MetroTV: accounts", build, "metroport_mms.tv_accounts")

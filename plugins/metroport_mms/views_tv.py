@@ -96,8 +96,14 @@ def tv_account_edit(customer_id: int, account_id: int) -> Any:
     def work(client: MMSClient) -> None:
         card = _card(client, userid, account_id)
         location = _location(request.form)
-        client.tv_account_update(account_id, {"userid": int(card.get("userid") or userid),
-                                              "iptv_networkid": int(card.get("iptv_networkid") or 0), **location})
+        client.tv_account_update(
+            account_id,
+            {
+                "userid": int(card.get("userid") or userid),
+                "iptv_networkid": int(card.get("iptv_networkid") or 0),
+                **location,
+            },
+        )
 
     return _act(customer_id, work, "MetroTV account #{id} saved.", id=account_id)
 
@@ -130,15 +136,19 @@ def tv_order_add(customer_id: int, account_id: int) -> Any:
         card = _card(client, userid, account_id)
         offered = {int(p["id"]) for p in mapping.offerable_packages(client.tv_packages(), card, date.today())}
         if package_id not in offered:
-            raise Refused(gettext("Package #{id} cannot be issued on this account now (validity, active, the base "
-                                  "package's exclusions, or a base package first).", id=package_id))
+            raise Refused(
+                gettext(
+                    "Package #{id} cannot be issued on this account now (validity, active, the base "
+                    "package's exclusions, or a base package first).",
+                    id=package_id,
+                )
+            )
         client.order_add(account_id, package_id, price)
 
     return _act(customer_id, work, "Package issued on MetroTV account #{id}.", id=account_id)
 
 
-@blueprint.route("/customers/<int:customer_id>/metrotv/<int:account_id>/orders/<int:order_id>/delete",
-                 methods=["POST"])
+@blueprint.route("/customers/<int:customer_id>/metrotv/<int:account_id>/orders/<int:order_id>/delete", methods=["POST"])
 def tv_order_delete(customer_id: int, account_id: int, order_id: int) -> Any:
     userid = _userid(customer_id)
 
@@ -151,8 +161,7 @@ def tv_order_delete(customer_id: int, account_id: int, order_id: int) -> Any:
     return _act(customer_id, work, "Package #{id} removed.", id=order_id)
 
 
-@blueprint.route("/customers/<int:customer_id>/metrotv/<int:account_id>/orders/<int:order_id>/stb",
-                 methods=["POST"])
+@blueprint.route("/customers/<int:customer_id>/metrotv/<int:account_id>/orders/<int:order_id>/stb", methods=["POST"])
 def tv_stb_issue(customer_id: int, account_id: int, order_id: int) -> Any:
     userid = _userid(customer_id)
 

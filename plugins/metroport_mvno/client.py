@@ -402,14 +402,19 @@ class BillingParser:
             amount = self._amount
             data, net, vat = get("datatransfer"), get("retail_totalnetto"), get("retail_vat")
             return BillingRecord(
-                rid, src, dst, ano.strip(),
+                rid,
+                src,
+                dst,
+                ano.strip(),
                 self._last_date if calldate == self._last_date_text else self._calldate(calldate),
-                billingfield.strip().lower(), duration,
+                billingfield.strip().lower(),
+                duration,
                 None if data is None else Decimal(data) if type(data) is int else amount(data),
                 msg,
                 None if net is None else amount(net),
                 None if vat is None else amount(vat),
-                traffic, category.strip(),
+                traffic,
+                category.strip(),
             )
         except (_RowError, ValueError, TypeError):
             return parse_billing(row, self.tz)
@@ -465,8 +470,7 @@ def validate_price_list(
     size = p.stat().st_size
     if size > max_bytes:
         return [PriceListProblem(None, f"the file has {size} bytes, more than the {max_bytes} allowed")]
-    return validate_price_list_bytes(p.read_bytes(), required_columns=required_columns,
-                                     numeric_columns=numeric_columns)
+    return validate_price_list_bytes(p.read_bytes(), required_columns=required_columns, numeric_columns=numeric_columns)
 
 
 def validate_price_list_bytes(
@@ -675,8 +679,10 @@ def iter_rows(stream: _JsonStream) -> Iterator[Mapping[str, Any]]:
     if enveloped:
         count = stream.value()
         if not _is_count(count):
-            raise _Malformed(f"a list starting with {json.dumps(count)[:40]}, neither [count, rows] nor a list "
-                             "of objects", stream.started)
+            raise _Malformed(
+                f"a list starting with {json.dumps(count)[:40]}, neither [count, rows] nor a list of objects",
+                stream.started,
+            )
         stream.take(",", "the rows after the count")
         if stream.peek() not in ("[", ""):
             raise _Malformed("[count, ...] whose second element is not a list", stream.started)
@@ -973,15 +979,18 @@ class MetroportMVNOClient:
             response = self.http.request(method, url, allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
             raise MetroportTransportError(
-                f"Metroport {call}: cannot reach {self.api_url} ({type(exc).__name__}: "
-                f"{self._excerpt(str(exc), 300)})", call) from None
+                f"Metroport {call}: cannot reach {self.api_url} ({type(exc).__name__}: {self._excerpt(str(exc), 300)})",
+                call,
+            ) from None
         self._remember_cookies(response)
         if 300 <= response.status_code < 400:
             where = response.headers.get("Location", "?")
             response.close()
             raise MetroportProtocolError(
                 f"Metroport {call}: HTTP {response.status_code} redirect to {self._excerpt(where.split('?')[0])}; "
-                "set metroportmvno.api_url to the address the service answers on", call)
+                "set metroportmvno.api_url to the address the service answers on",
+                call,
+            )
         return response
 
     def _retry_after(self, response: requests.Response, attempt: int) -> float:
@@ -995,7 +1004,7 @@ class MetroportMVNOClient:
                 if when is not None:
                     wait = max(0.0, when.timestamp() - time.time())
         if wait is None:
-            wait = min(self.policy.backoff * (2 ** attempt), self.policy.backoff_max)
+            wait = min(self.policy.backoff * (2**attempt), self.policy.backoff_max)
         return min(wait, self.max_retry_after)
 
     def _fail(self, call: str, response: requests.Response) -> None:
@@ -1005,7 +1014,8 @@ class MetroportMVNOClient:
         if status in TRANSIENT_STATUSES:
             raise MetroportTransportError(
                 f"Metroport {call}: HTTP {status} after {self.policy.retries} retries" + (f": {body}" if body else ""),
-                call)
+                call,
+            )
         raise MetroportProtocolError(f"Metroport {call}: HTTP {status}" + (f": {body}" if body else ""), call)
 
     def login(self) -> None:
@@ -1015,9 +1025,13 @@ class MetroportMVNOClient:
         attempt = 0
         with call_budget(self.policy.budget_seconds()) as budget:
             while True:
-                response = self._send(call, "POST", LOGIN_PATH,
-                                      json={"login": self._login, "password": self._password},
-                                      headers={"Content-Type": "application/json; charset=utf-8"})
+                response = self._send(
+                    call,
+                    "POST",
+                    LOGIN_PATH,
+                    json={"login": self._login, "password": self._password},
+                    headers={"Content-Type": "application/json; charset=utf-8"},
+                )
                 if response.status_code in TRANSIENT_STATUSES and attempt < self.policy.retries:
                     wait = self._retry_after(response, attempt)
                     if budget.allows(wait):
@@ -1032,7 +1046,9 @@ class MetroportMVNOClient:
             self._cookies.clear()
             raise MetroportLoginError(
                 f"Metroport login refused (HTTP {response.status_code}): check metroportmvno.api_login and "
-                "metroportmvno.api_password, and that the account may use the MMSC API", call)
+                "metroportmvno.api_password, and that the account may use the MMSC API",
+                call,
+            )
         if response.status_code != 200:
             self._cookies.clear()
             self._fail(call, response)
@@ -1040,8 +1056,9 @@ class MetroportMVNOClient:
         if not self._cookies:
             raise MetroportLoginError("Metroport login answered HTTP 200 without a session cookie", call)
         if SESSION_COOKIE not in self._cookies:
-            log.info("Metroport login: no %s cookie; sending the %d cookie(s) it set", SESSION_COOKIE,
-                     len(self._cookies))
+            log.info(
+                "Metroport login: no %s cookie; sending the %d cookie(s) it set", SESSION_COOKIE, len(self._cookies)
+            )
         self.logins += 1
 
     def _request(self, call: str, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -1064,7 +1081,9 @@ class MetroportMVNOClient:
             if relogged:
                 raise MetroportSessionError(
                     f"Metroport {call}: the session was refused (HTTP {response.status_code}) again right after a "
-                    "new login", call)
+                    "new login",
+                    call,
+                )
             log.info("Metroport session expired during %s; logging in again", call)
             self.login()
             relogged = True
@@ -1088,7 +1107,9 @@ class MetroportMVNOClient:
                     if failures > self.call_retries or not budget.allows(wait):
                         raise MetroportProtocolError(
                             f"Metroport {call}: the answer broke off or is cut short ({self._excerpt(str(exc))}) "
-                            f"after {failures} attempts", call) from None
+                            f"after {failures} attempts",
+                            call,
+                        ) from None
                     log.warning("Metroport %s: broken answer, retrying (%d/%d)", call, failures, self.call_retries)
                     budget.sleep(wait, self._sleep)
                 except _Malformed as exc:
@@ -1152,14 +1173,21 @@ class MetroportMVNOClient:
         size = self.page_size if isinstance(page_size, _Unset) else page_size
         if size is not None and size < 1:
             raise ValueError("page_size must be at least 1 (or None)")
-        params: dict[str, Any] = {"datestart": wire_datetime(datestart, self.tz),
-                                  "dateend": wire_datetime(dateend, self.tz)}
+        params: dict[str, Any] = {
+            "datestart": wire_datetime(datestart, self.tz),
+            "dateend": wire_datetime(dateend, self.tz),
+        }
         if userid is not None:
             params["userid"] = userid
         return self._billing_pages(params, id_after, size, wanted)
 
-    def _billing_pages(self, params: dict[str, Any], id_after: int | None, size: int | None,
-                       wanted: Callable[[str], bool] | None = None) -> Iterator[BillingRecord | PassedRecord]:
+    def _billing_pages(
+        self,
+        params: dict[str, Any],
+        id_after: int | None,
+        size: int | None,
+        wanted: Callable[[str], bool] | None = None,
+    ) -> Iterator[BillingRecord | PassedRecord]:
         after = id_after
         ahead: _Prefetch | None = None
         try:
@@ -1173,7 +1201,8 @@ class MetroportMVNOClient:
                     raise MetroportProtocolError(
                         f"Metroport billings: asked for records after id {after}, got only {dropped} at or below "
                         "it; the server ignores id_after, so paging would lose records (try page_size=None)",
-                        "billings")
+                        "billings",
+                    )
                 if size is None or got < size:
                     return
                 after = last
@@ -1189,9 +1218,14 @@ class MetroportMVNOClient:
             query[self.page_param] = count
         return query
 
-    def _billing_page(self, params: dict[str, Any], after: int | None, size: int | None,
-                      prefetched: _Prefetch | None = None, wanted: Callable[[str], bool] | None = None
-                      ) -> Iterator[BillingRecord | PassedRecord]:
+    def _billing_page(
+        self,
+        params: dict[str, Any],
+        after: int | None,
+        size: int | None,
+        prefetched: _Prefetch | None = None,
+        wanted: Callable[[str], bool] | None = None,
+    ) -> Iterator[BillingRecord | PassedRecord]:
         """One page, resumed after the last yielded record when the body breaks.
 
         Returns (records yielded, records dropped as at or below ``id_after``, highest id yielded, the next
@@ -1250,7 +1284,9 @@ class MetroportMVNOClient:
                         except _RowError as exc:
                             raise MetroportProtocolError(
                                 f"Metroport {call}: record {delivered} is unusable ({exc}): "
-                                f"{self._excerpt(json.dumps(row))}", call) from None
+                                f"{self._excerpt(json.dumps(row))}",
+                                call,
+                            ) from None
                         if request_after is not None and record.id <= request_after:
                             dropped += 1
                             continue
@@ -1268,7 +1304,9 @@ class MetroportMVNOClient:
                     if not ascending:
                         raise MetroportProtocolError(
                             f"Metroport {call}: the answer broke off and its ids are not ascending, so it cannot be "
-                            "resumed without losing records", call) from None
+                            "resumed without losing records",
+                            call,
+                        ) from None
                     failures = 1 if progressed else failures + 1
                     if progressed:
                         budget = RetryBudget(self.policy.budget_seconds())
@@ -1276,7 +1314,9 @@ class MetroportMVNOClient:
                     if failures > self.call_retries or not budget.allows(wait):
                         raise MetroportProtocolError(
                             f"Metroport {call}: the answer broke off after {delivered} records "
-                            f"({self._excerpt(str(exc))}), {failures} times in a row", call) from None
+                            f"({self._excerpt(str(exc))}), {failures} times in a row",
+                            call,
+                        ) from None
                     log.warning("Metroport %s broke off after %d records; resuming after id %s", call, delivered, last)
                     budget.sleep(wait, self._sleep)
                 except _Malformed as exc:
@@ -1299,12 +1339,12 @@ class MetroportMVNOClient:
         if problems:
             raise PriceListError(path, problems)
         p = Path(path)
-        response = self._request(call, "POST", PRICE_LIST_PATH,
-                                 files={"file": (p.name, p.read_bytes(), "text/csv")})
+        response = self._request(call, "POST", PRICE_LIST_PATH, files={"file": (p.name, p.read_bytes(), "text/csv")})
         try:
             if response.status_code not in (200, 204):
                 raise MetroportProtocolError(
-                    f"Metroport {call}: HTTP {response.status_code}: {self._excerpt(response.content)}", call)
+                    f"Metroport {call}: HTTP {response.status_code}: {self._excerpt(response.content)}", call
+                )
             return UploadResult(response.status_code, self._redact(response.text))
         finally:
             response.close()

@@ -151,8 +151,10 @@ def discover() -> list[Declaration]:
 
 def checksums(host: Host, tables: Mapping[str, str]) -> dict[str, tuple[int, str]]:
     """Table -> (row count, sha256 of its sorted rows): equal only for the same multiset of rows."""
-    return {table: (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16])
-            for table, rows in table_rows(host, tables).items()}
+    return {
+        table: (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16])
+        for table, rows in table_rows(host, tables).items()
+    }
 
 
 def table_rows(host: Host, tables: Mapping[str, str]) -> dict[str, list[str]]:

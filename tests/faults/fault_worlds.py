@@ -39,7 +39,8 @@ _ids = itertools.count(1)
 def _pg_admin(statement: str) -> None:
     p = dbs.pg_params()
     engine = create_engine(
-        f"postgresql+psycopg://{p['user']}@{p['host']}:{p['port']}/postgres", poolclass=NullPool,
+        f"postgresql+psycopg://{p['user']}@{p['host']}:{p['port']}/postgres",
+        poolclass=NullPool,
         isolation_level="AUTOCOMMIT",
     )
     try:

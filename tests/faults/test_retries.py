@@ -35,8 +35,14 @@ def server(sim: HiperusSimulator) -> Iterator[RunningServer]:
 
 def client_for(server: RunningServer, **policy: float) -> HiperusClient:
     pol = HttpPolicy(retry_post=True, backoff=0.01, timeout=(2.0, float(policy.pop("read", 5.0))), **policy)
-    return HiperusClient(*CREDS, endpoint=f"{server.url}/hiperusapi.php", throttle=NoThrottle(),
-                         session_store=MemorySessionStore(), policy=pol, retry_backoff=0.01)
+    return HiperusClient(
+        *CREDS,
+        endpoint=f"{server.url}/hiperusapi.php",
+        throttle=NoThrottle(),
+        session_store=MemorySessionStore(),
+        policy=pol,
+        retry_backoff=0.01,
+    )
 
 
 def first_account(sim: HiperusSimulator) -> int:
@@ -150,9 +156,12 @@ def test_silent_provider_fails_a_job_within_the_budget(sqlite_host, tmp_path):
     silent.faults.latency = 5.0  # inside the default 60 s read timeout: only the budget fails the job
     with serve(silent) as running:
         for key, value in {
-            "hiperus_c5.api_url": running.url + "/hiperusapi.php", "hiperus_c5.username": CREDS[0],
-            "hiperus_c5.password": CREDS[1], "hiperus_c5.domain": CREDS[2],
-            "hiperus_c5.state_dir": str(tmp_path / "state"), "lmsplugins.http_retry_budget": "2",
+            "hiperus_c5.api_url": running.url + "/hiperusapi.php",
+            "hiperus_c5.username": CREDS[0],
+            "hiperus_c5.password": CREDS[1],
+            "hiperus_c5.domain": CREDS[2],
+            "hiperus_c5.state_dir": str(tmp_path / "state"),
+            "lmsplugins.http_retry_budget": "2",
         }.items():
             sqlite_host.set_uiconfig(key, value)
         result = CliRunner().invoke(main, ["-C", sqlite_host.ini_config.path, "hiperus-c5", "import", "-p"])

@@ -85,7 +85,7 @@ def start(host: Host, tmp_path: Path) -> MvnoProvider:
 
 def bad_csv(folder: Path) -> tuple[str, ...]:
     path = folder / "bad-prices.csv"
-    path.write_text("prefix;name;price\n48;Polska\n4822;\"Warszawa;0,10\n", encoding="utf-8")
+    path.write_text('prefix;name;price\n48;Polska\n4822;"Warszawa;0,10\n', encoding="utf-8")
     return (*ARGV, "--pricelist-file", str(path))
 
 

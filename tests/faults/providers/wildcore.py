@@ -28,9 +28,7 @@ def mac(n: int) -> str:
 
 
 def lines(numbers: range | list[int], tag: str) -> str:
-    return "customer_id;ident;description\n" + "".join(
-        f"{n % CUSTOMERS + 1};{mac(n)};ONU {n} {tag}\n" for n in numbers
-    )
+    return "customer_id;ident;description\n" + "".join(f"{n % CUSTOMERS + 1};{mac(n)};ONU {n} {tag}\n" for n in numbers)
 
 
 @dataclass
@@ -60,8 +58,14 @@ def start(host: Host, folder: Path) -> OnuExport:
         for i in range(CUSTOMERS):
             conn.execute(
                 customers.insert().values(
-                    id=i + 1, lastname=f"ONU CUSTOMER {i + 1}", name="", status=3, type=0, deleted=0,
-                    creationdate=0, moddate=0,
+                    id=i + 1,
+                    lastname=f"ONU CUSTOMER {i + 1}",
+                    name="",
+                    status=3,
+                    type=0,
+                    deleted=0,
+                    creationdate=0,
+                    moddate=0,
                 )
             )
     path = folder / "onus.csv"

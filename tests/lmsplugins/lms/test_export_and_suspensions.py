@@ -29,8 +29,11 @@ def test_export_prefers_billing_then_postal_address(sqlite_host):
         conn.execute(t.customercontacts.insert().values(customerid=cid, contact="600100200", name="", type=1))
         conn.execute(t.customercontacts.insert().values(customerid=cid, contact="on@x.pl", name="", type=8))
         found = {e.id: e for e in export_customers(conn, [other, cid])}
-    assert (found[cid].address.city, found[cid].address.street, found[cid].address.flat) == ("Postal", "ul. Pocztowa",
-                                                                                              "4")
+    assert (found[cid].address.city, found[cid].address.street, found[cid].address.flat) == (
+        "Postal",
+        "ul. Pocztowa",
+        "4",
+    )
     assert found[cid].email == "on@x.pl" and found[other].address.city == "Default" and found[other].email == ""
 
 
@@ -43,10 +46,15 @@ def test_suspend_only_running_tagged_assignments(sqlite_host):
         tag = conn.execute(t.tarifftags.insert().values(name="Metroport-MetroTV")).inserted_primary_key[0]
         conn.execute(t.tariffassignments.insert().values(tariffid=tagged, tarifftagid=tag))
         ids = {}
-        for name, tariff, extra in (("run", tagged, {}), ("ended", tagged, {"dateto": 1000}),
-                                    ("held", tagged, {"suspended": 1}), ("net", plain, {})):
-            ids[name] = conn.execute(t.assignments.insert().values(customerid=cid, tariffid=tariff, **extra)
-                                     ).inserted_primary_key[0]
+        for name, tariff, extra in (
+            ("run", tagged, {}),
+            ("ended", tagged, {"dateto": 1000}),
+            ("held", tagged, {"suspended": 1}),
+            ("net", plain, {}),
+        ):
+            ids[name] = conn.execute(
+                t.assignments.insert().values(customerid=cid, tariffid=tariff, **extra)
+            ).inserted_primary_key[0]
         found = running_tagged_assignments(conn, [cid], "metroport-metrotv", now=2000)
         assert found == {cid: [ids["run"]]}
         assert set_suspended(conn, found[cid], True) == 1 and set_suspended(conn, found[cid], True) == 0

@@ -87,16 +87,17 @@ def test_start_page_shows_jobs_per_plugin_and_what_needs_attention(host, app):
     assert re.search(r'href="/customers\?q=widget">Widgets not bound</a>:\s*<strong class="count">7<', items)
     assert "Nothing here" not in items
     assert re.search(r'href="/admin/jobs/6">Jobs whose latest run failed</a>:\s*<strong class="count">1<', items)
-    assert "Jobs without a success in their usual period</a>:\n    <strong class=\"count\">1<" in items
-    assert "Plugins whose start-page items failed</a>:\n    <strong class=\"count\">1<" in items
+    assert 'Jobs without a success in their usual period</a>:\n    <strong class="count">1<' in items
+    assert 'Plugins whose start-page items failed</a>:\n    <strong class="count">1<' in items
     assert "Secret admin thing" in items
 
 
 def test_start_page_names_a_plugin_whose_jobs_never_ran(host, app):
     import click
 
-    quiet = Plugin(name="quiet", title="Quiet plugin", lms_class="LMSQuietPlugin", version="1",
-                   cli=lambda: click.Group("quiet"))
+    quiet = Plugin(
+        name="quiet", title="Quiet plugin", lms_class="LMSQuietPlugin", version="1", cli=lambda: click.Group("quiet")
+    )
     host.registry.found.append(quiet)
     host.registry.enabled.append(quiet)
     page = text(log_in(app).get("/"))

@@ -32,8 +32,12 @@ def cli(host: Host, *args: str):
 
 @pytest.fixture(scope="module")
 def hiperus_server() -> Iterator[str]:
-    sim = hiperus_app(1, Scale(customers=4, terminals_per_customer=1, ranges=1, range_size=5, cdrs_per_day=2),
-                      password=HV_PASSWORD, rate_limit=None)
+    sim = hiperus_app(
+        1,
+        Scale(customers=4, terminals_per_customer=1, ranges=1, range_size=5, cdrs_per_day=2),
+        password=HV_PASSWORD,
+        rate_limit=None,
+    )
     with serve(sim) as server:
         yield server.url + "/hiperusapi.php"
 
@@ -137,7 +141,6 @@ def test_mvno_attention_reads_the_latest_sync_counters(mvno_host):
     with mvno_host.engine.connect() as conn:
         titles = [i.title for i in mvno_operator.attention(mvno_host, conn)]
     assert titles == ["Metroport MVNO: billing records without an account"]
-
 
 
 @pytest.mark.parametrize("name", ["hiperus_c5", "metroport_mvno"])

@@ -131,4 +131,3 @@ def test_denied_raised_inside_a_contextmanager_block_keeps_its_status():
     with pytest.raises(machine.Denied) as caught, block():
         raise machine.Denied(400, "bad customer_id")
     assert (caught.value.status, caught.value.message) == (400, "bad customer_id")
-

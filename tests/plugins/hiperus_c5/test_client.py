@@ -91,8 +91,9 @@ def test_stale_session_from_the_store_is_replaced(server, sim):
 
 
 def test_wrong_password_is_a_login_error_without_the_password(server):
-    client = HiperusClient(CREDS[0], "wrong-password-123", CREDS[2], f"{server.url}/hiperusapi.php",
-                           throttle=NoThrottle())
+    client = HiperusClient(
+        CREDS[0], "wrong-password-123", CREDS[2], f"{server.url}/hiperusapi.php", throttle=NoThrottle()
+    )
     with pytest.raises(HiperusLoginError) as caught:
         client.get_customer_list()
     assert isinstance(caught.value, ProviderError)
@@ -143,12 +144,24 @@ def test_every_action_round_trips_and_state_persists(server, sim):
     assert subscriptions[1]["invoice_value"] == "8.13"
     assert client.get_invoice_list() == []
 
-    cid = client.add_customer({"name": "Testowa & Spółka", "email": "t@example.pl", "ext_billing_id": 4242,
-                               "issue_invoice": True, "payment_type": "postpaid", "city": "Łódź"})
+    cid = client.add_customer(
+        {
+            "name": "Testowa & Spółka",
+            "email": "t@example.pl",
+            "ext_billing_id": 4242,
+            "issue_invoice": True,
+            "payment_type": "postpaid",
+            "city": "Łódź",
+        }
+    )
     row = client.get_customer_data(cid)
     assert row is not None
     assert (row["name"], row["ext_billing_id"], row["issue_invoice"], row["city"]) == (
-        "Testowa & Spółka", "4242", "t", "Łódź")
+        "Testowa & Spółka",
+        "4242",
+        "t",
+        "Łódź",
+    )
     assert client.get_customer_id_by_ext_billing_id(4242) == cid
     assert any(r["customer_id"] == str(cid) and r["search_type"] == "1" for r in client.search_customer("testowa"))
     assert [c["id"] for c in client.get_customer_list(query="TESTOWA")] == [str(cid)]
@@ -157,11 +170,20 @@ def test_every_action_round_trips_and_state_persists(server, sim):
     assert client.get_customer_data(cid)["name"] == "Nowa Nazwa"
     assert client.get_customer_data(cid)["issue_invoice"] == "f"
 
-    tid = client.add_terminal(cid, "term-test", "sip-pass", int(pricelists[0]["id"]), t38_fax=True,
-                              id_subscription=2, subscription_from=date(2024, 1, 1), id_terminal_location=12)
+    tid = client.add_terminal(
+        cid,
+        "term-test",
+        "sip-pass",
+        int(pricelists[0]["id"]),
+        t38_fax=True,
+        id_subscription=2,
+        subscription_from=date(2024, 1, 1),
+        id_terminal_location=12,
+    )
     terminals = client.get_terminal_list(cid)
     assert [(t["id"], t["username"], t["t38_fax"], t["subscription_from"], t["subscriptions"]) for t in terminals] == [
-        (str(tid), "term-test", "t", "2024-01-01", "Mini 100")]
+        (str(tid), "term-test", "t", "2024-01-01", "Mini 100")
+    ]
 
     free = client.get_first_free_platform_number()
     assert free is not None and free.country_code == "48"
@@ -169,12 +191,18 @@ def test_every_action_round_trips_and_state_persists(server, sim):
     ext = client.get_extension_data(eid)
     assert ext is not None
     assert (ext["number"], ext["extension"], ext["clir"], ext["voicemail_enabled"], ext["terminal_name"]) == (
-        free.number, "48" + free.number, "t", "f", "term-test")
+        free.number,
+        "48" + free.number,
+        "t",
+        "f",
+        "term-test",
+    )
     assert client.get_first_free_platform_number() != free
     assert client.get_terminal_list(cid)[0]["extensions"] == f"48{free.number}\n"
 
-    eid2 = client.add_extension(cid, client.get_first_free_platform_number().number, create_terminal=True,
-                                id_pricelist=1)
+    eid2 = client.add_extension(
+        cid, client.get_first_free_platform_number().number, create_terminal=True, id_pricelist=1
+    )
     assert len(client.get_extension_list(cid)) == 2
     assert len(client.get_terminal_list(cid)) == 2
 
@@ -367,11 +395,15 @@ def test_latency_and_control_endpoint(server, sim):
 
 def test_month_chunks():
     assert list(month_chunks(date(2024, 1, 31), date(2024, 4, 2), 1)) == [
-        (date(2024, 1, 31), date(2024, 2, 28)), (date(2024, 2, 29), date(2024, 3, 28)),
-        (date(2024, 3, 29), date(2024, 4, 2))]
+        (date(2024, 1, 31), date(2024, 2, 28)),
+        (date(2024, 2, 29), date(2024, 3, 28)),
+        (date(2024, 3, 29), date(2024, 4, 2)),
+    ]
     assert list(month_chunks(date(2024, 1, 1), date(2025, 1, 31), 6)) == [
-        (date(2024, 1, 1), date(2024, 6, 30)), (date(2024, 7, 1), date(2024, 12, 31)),
-        (date(2025, 1, 1), date(2025, 1, 31))]
+        (date(2024, 1, 1), date(2024, 6, 30)),
+        (date(2024, 7, 1), date(2024, 12, 31)),
+        (date(2025, 1, 1), date(2025, 1, 31)),
+    ]
     assert list(month_chunks(date(2024, 5, 5), date(2024, 5, 5), 6)) == [(date(2024, 5, 5), date(2024, 5, 5))]
     with pytest.raises(ValueError):
         list(month_chunks(date(2024, 5, 5), date(2024, 5, 4), 6))
@@ -436,8 +468,14 @@ def _rss_kib() -> int:
 def test_large_cdr_stream_keeps_memory_flat():
     """120,000 CDRs (about 280 MB of XML) stream through simulator and client with flat memory."""
     total = 120_000
-    sim = make_app(seed=2, scale=Scale(cdrs_per_day=total, cdr_jitter=False), rate_limit=None,
-                   username=CREDS[0], password=CREDS[1], domain=CREDS[2])
+    sim = make_app(
+        seed=2,
+        scale=Scale(cdrs_per_day=total, cdr_jitter=False),
+        rate_limit=None,
+        username=CREDS[0],
+        password=CREDS[1],
+        domain=CREDS[2],
+    )
     with serve(sim) as running:
         client = make_client(running)
         day = date(2024, 6, 1)

@@ -168,8 +168,26 @@ def test_simulator_cut_bodies_fail_after_the_same_rows(fault):
 
 
 AWKWARD = [
-    "", "a & b", "<tag>", "x > y", '"quoted"', "it's", "Zażółć gęślą jaźń", "tab\there", "new\nline", "]]>",
-    "&amp; literally", "😀", " spaced ", "\\", "%s", "ŁÓDŹ", "\u2028", "\x7f\x85", "a\r\nb", "\r",
+    "",
+    "a & b",
+    "<tag>",
+    "x > y",
+    '"quoted"',
+    "it's",
+    "Zażółć gęślą jaźń",
+    "tab\there",
+    "new\nline",
+    "]]>",
+    "&amp; literally",
+    "😀",
+    " spaced ",
+    "\\",
+    "%s",
+    "ŁÓDŹ",
+    "\u2028",
+    "\x7f\x85",
+    "a\r\nb",
+    "\r",
 ]
 
 
@@ -203,18 +221,30 @@ ROW = '<item xsi:type="ns2:Map"><item><key xsi:type="xsd:string">id</key><value 
         (ROW, ROW.replace('"xsd:string">3<', '"xsd:float">3.5<')),
         (ROW, ROW.replace('"xsd:string">3<', '"xsd:boolean">true<')),
         (ROW, ROW.replace('"xsd:string">3<', '"xsd:string"/><x>')),
-        (ROW, ROW.replace('>3<', '><![CDATA[3]]><')),
-        (ROW, ROW.replace('>3<', '>3<!-- c --><')),
-        (ROW, ROW.replace('>3<', '><?pi x?>3<')),
-        (ROW, ROW.replace('<value ', '<value extra="1" ')),
+        (ROW, ROW.replace(">3<", "><![CDATA[3]]><")),
+        (ROW, ROW.replace(">3<", ">3<!-- c --><")),
+        (ROW, ROW.replace(">3<", "><?pi x?>3<")),
+        (ROW, ROW.replace("<value ", '<value extra="1" ')),
         (ROW, ROW.replace('<item xsi:type="ns2:Map">', '<item xsi:type="ns2:Map" xmlns:ns2="urn:other">')),
         (ROW, ROW.replace('<item xsi:type="ns2:Map">', '<item xmlns:xsd="urn:other" xsi:type="ns2:Map">')),
         (ROW, ROW.replace("xsi:type", "xsi:type ")),
         (ROW, "\n" + ROW),
-        (ROW, ROW.replace('<value xsi:type="xsd:string">3</value>', '<value xsi:type="ns2:Map"><item><key '
-                          'xsi:type="xsd:string">a</key><value xsi:type="xsd:string">b</value></item></value>')),
-        (ROW, ROW.replace('<value xsi:type="xsd:string">3</value>', '<value SOAP-ENC:arrayType="xsd:int[1]" '
-                          'xsi:type="SOAP-ENC:Array"><item xsi:type="xsd:int">1</item></value>')),
+        (
+            ROW,
+            ROW.replace(
+                '<value xsi:type="xsd:string">3</value>',
+                '<value xsi:type="ns2:Map"><item><key '
+                'xsi:type="xsd:string">a</key><value xsi:type="xsd:string">b</value></item></value>',
+            ),
+        ),
+        (
+            ROW,
+            ROW.replace(
+                '<value xsi:type="xsd:string">3</value>',
+                '<value SOAP-ENC:arrayType="xsd:int[1]" '
+                'xsi:type="SOAP-ENC:Array"><item xsi:type="xsd:int">1</item></value>',
+            ),
+        ),
         (ROW, ROW.replace('<key xsi:type="xsd:string">id</key>', '<key xsi:type="xsd:int">7</key>')),
         (ROW, ROW.replace('<key xsi:type="xsd:string">id</key>', '<key xsi:nil="true"/>')),
         (ROW, ROW.replace(">3<", ">&#1;<")),
@@ -228,7 +258,7 @@ ROW = '<item xsi:type="ns2:Map"><item><key xsi:type="xsd:string">id</key><value 
         (ROW, ROW.replace(">3<", ">&amp<")),
         (ROW, ROW.replace("</item>", "</item >", 1)),
         (ROW, ROW.replace("<item>", '<item xsi:type="ns2:Map">', 1)),
-        ("<result_set ", '<!-- <result_set> --><result_set '),
+        ("<result_set ", "<!-- <result_set> --><result_set "),
         ("<SOAP-ENV:Body>", '<SOAP-ENV:Body xmlns="urn:default">'),
         ("<SOAP-ENV:Body>", '<SOAP-ENV:Body xmlns:xsi="urn:not-xsi">'),
         ('encoding="UTF-8"', 'encoding="ISO-8859-2"'),
@@ -258,7 +288,7 @@ def test_key_sequences_may_change_between_rows():
 
 
 def test_duplicate_keys_keep_the_last_value_like_lxml():
-    body = REGULAR.replace(b"<key xsi:type=\"xsd:string\">v</key>", b"<key xsi:type=\"xsd:string\">id</key>")
+    body = REGULAR.replace(b'<key xsi:type="xsd:string">v</key>', b'<key xsi:type="xsd:string">id</key>')
     assert_same(body)
 
 
@@ -275,9 +305,9 @@ def test_every_truncation_fails_after_the_same_rows():
         b"<html>502 Bad Gateway</html>",
         soap.build_fault("SOAP-ENV:Server", "boom & <x>"),
         response([]),
-        response([{"a": "b"}], error_message="x & y").replace(b"<result_set", b"<other_set").replace(
-            b"</result_set>", b"</other_set>"
-        ),
+        response([{"a": "b"}], error_message="x & y")
+        .replace(b"<result_set", b"<other_set")
+        .replace(b"</result_set>", b"</other_set>"),
         response([soap.Struct(id=1)]),
         response([[1, 2], "scalar", None]),
     ],
@@ -295,10 +325,12 @@ def test_random_rows_and_random_damage():
         rows = []
         for _r in range(rng.randint(0, 6)):
             keys = rng.sample(["id", "a", "b", "c", "ż&", ""], rng.randint(1, 5))
-            rows.append({
-                k: None if rng.random() < 0.2 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
-                for k in keys
-            })
+            rows.append(
+                {
+                    k: None if rng.random() < 0.2 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+                    for k in keys
+                }
+            )
         body = response(rows)
         damage = rng.random()
         if damage < 0.3:
@@ -316,7 +348,9 @@ def test_random_rows_and_random_damage():
 def _php_body(rows: int, seed: int, mode: str) -> bytes:
     out = subprocess.run(
         [_php(), str(PHP_DIR / "billing_response.php"), str(rows), str(seed), mode],
-        capture_output=True, timeout=120, check=False,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     return out.stdout

@@ -61,9 +61,18 @@ def test_php_soapclient_against_our_simulator():
     sim = make_app(seed=5, username="reseller", password="pa$$ word", domain="demo", rate_limit=None)
     with serve(sim) as running:
         result = subprocess.run(
-            [php, str(PHP_DIR / "soapclient_calls.php"), f"{running.url}/hiperusapi.php", "reseller", "pa$$ word",
-             "demo"],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                php,
+                str(PHP_DIR / "soapclient_calls.php"),
+                f"{running.url}/hiperusapi.php",
+                "reseller",
+                "pa$$ word",
+                "demo",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     assert result.returncode == 0, result.stderr + result.stdout
     out = json.loads(result.stdout)
@@ -108,7 +117,8 @@ def php_server() -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
         [php, "-S", f"127.0.0.1:{port}", str(PHP_DIR / "soapserver.php")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -126,8 +136,16 @@ def php_server() -> Iterator[str]:
 
 
 def _client(url: str, password: str = "s3cr3t", store: MemorySessionStore | None = None) -> HiperusClient:
-    return HiperusClient("reseller", password, "demo", url, session_store=store, throttle=NoThrottle(),
-                         policy=HttpPolicy(retry_post=True, retries=0, timeout=(5.0, 30.0)), retry_backoff=0.01)
+    return HiperusClient(
+        "reseller",
+        password,
+        "demo",
+        url,
+        session_store=store,
+        throttle=NoThrottle(),
+        policy=HttpPolicy(retry_post=True, retries=0, timeout=(5.0, 30.0)),
+        retry_backoff=0.01,
+    )
 
 
 def test_our_client_against_php_soapserver(php_server):
@@ -148,8 +166,17 @@ def test_our_client_against_php_soapserver(php_server):
     assert client.add_extension(11, "221234567", id_terminal=777) == 888
     assert client.get_platform_numbering_range() == []
 
-    echoed = client.call("SaveCustomerData", {"id_customer": 11, "name": "Łódź & <Co>", "active": True,
-                                               "issue_invoice": False, "ratio": 0.5, "ext_billing_id": None})
+    echoed = client.call(
+        "SaveCustomerData",
+        {
+            "id_customer": 11,
+            "name": "Łódź & <Co>",
+            "active": True,
+            "issue_invoice": False,
+            "ratio": 0.5,
+            "ext_billing_id": None,
+        },
+    )
     types = echoed["result_set"][0]
     assert types["id_customer"] == "integer:11"
     assert types["name"] == "string:'Łódź & <Co>'"
@@ -162,7 +189,11 @@ def test_our_client_against_php_soapserver(php_server):
     assert [r["id"] for r in rows] == ["1000", "1001", "1002", "1003", "1004"]
     assert rows[1]["start_time"] == "2024-02-01 10:00:01"
     assert (rows[0]["calltype"], rows[0]["success"], rows[0]["compress"], rows[0]["id_customer"]) == (
-        "vpbx", False, False, None)
+        "vpbx",
+        False,
+        False,
+        None,
+    )
     assert rows[2]["cost"] == 0.5
     paged = list(client.iter_billing(date(2024, 1, 1), date(2024, 1, 31), calltype="outgoing", page_size=2))
     assert [r["id"] for r in paged] == ["1000", "1001", "1002", "1003", "1004"]

@@ -60,7 +60,9 @@ def _insert(conn, table, rows):
 def seeded(sqlite_host):
     dbs.install(sqlite_host, "hiperus_c5")
     with sqlite_host.engine.begin() as conn:
-        _insert(conn, hv_customers,
+        _insert(
+            conn,
+            hv_customers,
             [
                 {"id": 1, "name": "Nowak", "ext_billing_id": 1, "create_date": "2015-01-01 10:00:00"},
                 {"id": 2, "name": "Orphan", "ext_billing_id": None, "create_date": "2015-01-01 10:00:00"},
@@ -68,14 +70,18 @@ def seeded(sqlite_host):
                 {"id": 4, "name": "Too new", "ext_billing_id": 3, "create_date": "2024-03-02 10:00:00"},
             ],
         )
-        _insert(conn, hv_assign,
+        _insert(
+            conn,
+            hv_assign,
             [
                 {"customerid": c, "keytype": "issue_invoice", "keyvalue": v}
                 for c, v in ((1, "2"), (2, "2"), (3, "1"), (4, "2"))
             ],
         )
         _insert(conn, hv_subscriptionlist, [{"id": 1, "name": "Mini", "value": "10", "invoice_value": "8.13"}])
-        _insert(conn, hv_terminal,
+        _insert(
+            conn,
+            hv_terminal,
             [
                 {
                     "id": 10,
@@ -98,7 +104,9 @@ def seeded(sqlite_host):
                 {"id": 40, "customerid": 4, "username": "4t1", "pricelist_name": "Standard", "id_subscription": 1},
             ],
         )
-        _insert(conn, hv_pstn,
+        _insert(
+            conn,
+            hv_pstn,
             [
                 {
                     "id": 100,
@@ -116,7 +124,9 @@ def seeded(sqlite_host):
                 },
             ],
         )
-        _insert(conn, hv_billing,
+        _insert(
+            conn,
+            hv_billing,
             [
                 _cdr(1, "1t1", 1, "1.0000", "0.0500"),
                 _cdr(2, "1t2", 1, "2.3333", start="2024-02-29 23:59:59"),

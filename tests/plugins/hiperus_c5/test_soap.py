@@ -92,8 +92,13 @@ def test_our_response_encoding_round_trips_with_wire_shapes():
     value = soap.Struct(
         success=True,
         sessid="abc",
-        result_set=[{"id": "1", "name": "Zażółć", "f": 1.5, "b": True, "n": None, "i": 7}, soap.Struct(id=5), [],
-                    [1, 2], ["x"]],
+        result_set=[
+            {"id": "1", "name": "Zażółć", "f": 1.5, "b": True, "n": None, "i": 7},
+            soap.Struct(id=5),
+            [],
+            [1, 2],
+            ["x"],
+        ],
     )
     body = soap.build_response("urn:x", value)
     assert soap.parse_response(body) == EXPECTED_MIXED

@@ -19,8 +19,12 @@ from lmsplugins.testing import databases as dbs
 from plugins.metroport_mms.simulator import MMSSimulator, make_app
 
 LOGIN, PASSWORD = "api-operator", "api-secret"
-PLUGIN_TABLES = ("metroport_customers", "metroport_fsecure_packages", "metroport_metrotv_packages",
-                 "metroport_metrotv_stb")
+PLUGIN_TABLES = (
+    "metroport_customers",
+    "metroport_fsecure_packages",
+    "metroport_metrotv_packages",
+    "metroport_metrotv_stb",
+)
 
 
 @dataclass
@@ -39,8 +43,10 @@ class Env:
             return list(result) if result.returns_rows else []
 
     def snapshot(self) -> dict[str, list[tuple]]:
-        return {name: sorted(tuple(str(v) for v in r) for r in self.sql(f"SELECT * FROM {name}"))
-                for name in (*PLUGIN_TABLES, "assignments")}
+        return {
+            name: sorted(tuple(str(v) for v in r) for r in self.sql(f"SELECT * FROM {name}"))
+            for name in (*PLUGIN_TABLES, "assignments")
+        }
 
 
 def install_plugin(host: Host) -> None:
@@ -48,13 +54,36 @@ def install_plugin(host: Host) -> None:
     dbs.install(host, "metroport_mms")
 
 
-def add_customer(host: Host, lastname: str, *, type_: int = 0, ssn: str = "", ten: str = "", name: str = "",
-                 deleted: int = 0, moddate: int = 0, email: str = "", address: dict[str, str] | None = None,
-                 address_type: int = 1) -> int:
+def add_customer(
+    host: Host,
+    lastname: str,
+    *,
+    type_: int = 0,
+    ssn: str = "",
+    ten: str = "",
+    name: str = "",
+    deleted: int = 0,
+    moddate: int = 0,
+    email: str = "",
+    address: dict[str, str] | None = None,
+    address_type: int = 1,
+) -> int:
     with host.engine.begin() as conn:
-        cid = int(conn.execute(t.customers.insert().values(
-            lastname=lastname, name=name, type=type_, ssn=ssn, ten=ten, status=3, deleted=deleted,
-            creationdate=0, moddate=moddate)).inserted_primary_key[0])
+        cid = int(
+            conn.execute(
+                t.customers.insert().values(
+                    lastname=lastname,
+                    name=name,
+                    type=type_,
+                    ssn=ssn,
+                    ten=ten,
+                    status=3,
+                    deleted=deleted,
+                    creationdate=0,
+                    moddate=moddate,
+                )
+            ).inserted_primary_key[0]
+        )
         if email:
             conn.execute(t.customercontacts.insert().values(customerid=cid, contact=email, name="", type=8))
         if address:

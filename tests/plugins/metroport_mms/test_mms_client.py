@@ -45,8 +45,10 @@ def client(sim, store=None, **kw) -> MMSClient:
 def test_login_accepts_json_form_and_multipart(fresh):
     c = client(fresh)
     assert c.login()
-    for kwargs in ({"data": {"login": LOGIN, "password": PASSWORD}},
-                   {"files": {"login": (None, LOGIN), "password": (None, PASSWORD)}}):
+    for kwargs in (
+        {"data": {"login": LOGIN, "password": PASSWORD}},
+        {"files": {"login": (None, LOGIN), "password": (None, PASSWORD)}},
+    ):
         response = requests.post(fresh.url + "/Admins/Auth/login", timeout=5, **kwargs)
         assert response.status_code == 200 and response.cookies.get("sess_ci")
     assert {"json", "form", "multipart"} <= set(fresh.stats.login_formats)
@@ -155,9 +157,11 @@ def test_bodies_as_the_original_sends_them(fresh):
 
 def test_provider_rules_come_back_as_its_message(fresh):
     c = client(fresh)
-    max_account = next(a for a in fresh.data.accounts.values()
-                       if any(o["pkg_id"] == 102 and o["active"] for o in fresh.data.orders.values()
-                              if o["accountid"] == a["id"]))
+    max_account = next(
+        a
+        for a in fresh.data.accounts.values()
+        if any(o["pkg_id"] == 102 and o["active"] for o in fresh.data.orders.values() if o["accountid"] == a["id"])
+    )
     with pytest.raises(MMSError, match="POST /Iptv/Orders: HTTP 409: package 203 is denied by the base package 102"):
         c.order_add(max_account["id"], 203, "19.99")
     with pytest.raises(MMSError, match="is not AA:BB:CC:DD:EE:FF"):

@@ -21,16 +21,27 @@ def env(sqlite_host):
 
 
 def notify(env, channel: str, actions: str, ids: list[int], *extra: str):
-    args = ["-C", str(env.ini), "notify", "apply", f"--{channel}", "-a", actions,
-            "--customers", ",".join(map(str, ids)), *extra]
+    args = [
+        "-C",
+        str(env.ini),
+        "notify",
+        "apply",
+        f"--{channel}",
+        "-a",
+        actions,
+        "--customers",
+        ",".join(map(str, ids)),
+        *extra,
+    ]
     return CliRunner().invoke(main, args, catch_exceptions=False)
 
 
 def _tariff(env, tag: str) -> int:
     with env.host.engine.begin() as conn:
         tax = conn.execute(t.taxes.insert().values(value=23, taxed=1, label="23%")).inserted_primary_key[0]
-        tariff = conn.execute(t.tariffs.insert().values(name=f"T {tag}", type=1, value=30, taxid=tax)
-                              ).inserted_primary_key[0]
+        tariff = conn.execute(
+            t.tariffs.insert().values(name=f"T {tag}", type=1, value=30, taxid=tax)
+        ).inserted_primary_key[0]
         tag_id = conn.execute(t.tarifftags.insert().values(name=tag)).inserted_primary_key[0]
         conn.execute(t.tariffassignments.insert().values(tariffid=tariff, tarifftagid=tag_id))
         return int(tariff)
@@ -38,9 +49,20 @@ def _tariff(env, tag: str) -> int:
 
 def _assign(env, cid: int, tariff: int, suspended: int = 0) -> int:
     with env.host.engine.begin() as conn:
-        return int(conn.execute(t.assignments.insert().values(
-            tariffid=tariff, customerid=cid, period=3, at=1, datefrom=0, dateto=0, suspended=suspended, commited=1
-        )).inserted_primary_key[0])
+        return int(
+            conn.execute(
+                t.assignments.insert().values(
+                    tariffid=tariff,
+                    customerid=cid,
+                    period=3,
+                    at=1,
+                    datefrom=0,
+                    dateto=0,
+                    suspended=suspended,
+                    commited=1,
+                )
+            ).inserted_primary_key[0]
+        )
 
 
 def test_tv_and_fsecure_locks_round_trip(env):
@@ -74,11 +96,18 @@ def test_tv_and_fsecure_locks_round_trip(env):
     assert f"METROTV BLOKADA - Klient LMS: {tv_cid}" in result.output
     assert all(s["status"] in ("blocked", "deleted") for s in data.services.values() if s["userid"] == fs_user)
     assert deleted["status"] == "deleted"
-    flags = {r[0]: r[1:] for r in env.sql(
-        "SELECT lms_user_id, metrotv_suspend, metrotv_suspend_billing, metro_fsecure_suspend FROM metroport_customers")}
+    flags = {
+        r[0]: r[1:]
+        for r in env.sql(
+            "SELECT lms_user_id, metrotv_suspend, metrotv_suspend_billing, metro_fsecure_suspend"
+            " FROM metroport_customers"
+        )
+    }
     assert flags[tv_cid] == (1, 1, 0) and flags[fs_cid][2] == 1
     assert dict(env.sql("SELECT id, suspended FROM assignments WHERE customerid = :c", c=tv_cid)) == {
-        running: 1, by_hand: 1}
+        running: 1,
+        by_hand: 1,
+    }
 
     writes = len(env.sim.stats.bodies)
     again = notify(env, "block", "metrotv-locks,metrofsecure-locks", ids)
@@ -91,10 +120,13 @@ def test_tv_and_fsecure_locks_round_trip(env):
     assert all(a["active"] == 1 for a in data.accounts.values() if a["userid"] == tv_user)
     assert by_hand_account["active"] == 0
     assert deleted["status"] == "deleted"
-    assert env.sql("SELECT metrotv_suspend, metrotv_suspend_billing FROM metroport_customers WHERE lms_user_id = :c",
-                   c=tv_cid)[0] == (0, 0)
+    assert env.sql(
+        "SELECT metrotv_suspend, metrotv_suspend_billing FROM metroport_customers WHERE lms_user_id = :c", c=tv_cid
+    )[0] == (0, 0)
     assert dict(env.sql("SELECT id, suspended FROM assignments WHERE customerid = :c", c=tv_cid)) == {
-        running: 0, by_hand: 1}
+        running: 0,
+        by_hand: 1,
+    }
 
 
 def test_refused_login_changes_nothing(env):

@@ -25,19 +25,44 @@ def lms(cid: int, type_: int = 0, ssn: str = "", ten: str = "", deleted: bool = 
 
 
 def test_pairing_decisions():
-    index = m.UserIndex([user(1, pesel="44051401458"), user(2, nip="526-000-12-46"), user(3, nip="5260001246"),
-                         user(4, pesel="02070803628"), user(5, pesel="85010112345")])
+    index = m.UserIndex(
+        [
+            user(1, pesel="44051401458"),
+            user(2, nip="526-000-12-46"),
+            user(3, nip="5260001246"),
+            user(4, pesel="02070803628"),
+            user(5, pesel="85010112345"),
+        ]
+    )
     plan = m.plan_pairing(
-        [lms(10, ssn="440514 01458"), lms(11, type_=1, ten="PL5260001246"), lms(12, type_=1, ten="12-34"),
-         lms(13), lms(14, ssn="02070803628"), lms(15, ssn="02070803628"), lms(16, ssn="85010112345"),
-         lms(17, type_=2, ten="5260001246"), lms(18, ssn="44051401458", deleted=True), lms(19, ssn="99999999999")],
+        [
+            lms(10, ssn="440514 01458"),
+            lms(11, type_=1, ten="PL5260001246"),
+            lms(12, type_=1, ten="12-34"),
+            lms(13),
+            lms(14, ssn="02070803628"),
+            lms(15, ssn="02070803628"),
+            lms(16, ssn="85010112345"),
+            lms(17, type_=2, ten="5260001246"),
+            lms(18, ssn="44051401458", deleted=True),
+            lms(19, ssn="99999999999"),
+        ],
         index,
         {5: [99]},
     )
     result = {o.customer.id: o.result for o in plan.outcomes}
-    assert result == {10: "paired", 11: "ambiguous", 12: "invalid_identifier", 13: "no_identifier",
-                      14: "contested", 15: "contested", 16: "taken", 17: "skipped_type", 18: "skipped_deleted",
-                      19: "not_found"}
+    assert result == {
+        10: "paired",
+        11: "ambiguous",
+        12: "invalid_identifier",
+        13: "no_identifier",
+        14: "contested",
+        15: "contested",
+        16: "taken",
+        17: "skipped_type",
+        18: "skipped_deleted",
+        19: "not_found",
+    }
     assert plan.pairs == [(1, 10)]
     line = m.describe_outcome(next(o for o in plan.outcomes if o.customer.id == 10))
     assert line.endswith("Powiązano z Metroport ID: 1, PESEL: 44051401458")
@@ -54,10 +79,23 @@ def test_row_typing():
     for bad in ("12.345", "abc", "1e3", True):
         with pytest.raises(m.RowError):
             m.parse_price(bad)
-    row = m.tv_package_row({"id": 7, "firmid": 1, "firmName": "X", "countActive": "3", "pkg_valid_from": "",
-                            "pkg_valid_to": "2030-12-31", "pricebrutto": "9.99"})
+    row = m.tv_package_row(
+        {
+            "id": 7,
+            "firmid": 1,
+            "firmName": "X",
+            "countActive": "3",
+            "pkg_valid_from": "",
+            "pkg_valid_to": "2030-12-31",
+            "pricebrutto": "9.99",
+        }
+    )
     assert (row["firmname"], row["countactive"], row["pkg_valid_from"], row["pkg_valid_to"]) == (
-        "X", 3, None, date(2030, 12, 31))
+        "X",
+        3,
+        None,
+        date(2030, 12, 31),
+    )
     with pytest.raises(m.RowError, match="pkg_valid_to is not a date"):
         m.tv_package_row({"id": 7, "firmid": 1, "pkg_valid_to": "31.12.2030"})
     stb = m.stb_row({"id": "5", "mac": "aabbccddeeff", "serialnumber": "", "AddressIp": "10.0.0.2", "status": 3})
@@ -84,9 +122,13 @@ def card(main: int | None, extras=(), stb_on=()) -> dict:
     def order(oid, pkg, group):
         return {"id": oid, "pkg_id": pkg, "pkg_group": group, "stb_data": {"mac": "X"} if oid in stb_on else []}
 
-    return {"Packages": {"MainPackage": order(1, main, 1) if main else None,
-                         "ExtraPackages": {str(10 + n): order(10 + n, p, 2) for n, p in enumerate(extras)},
-                         "MultiroomPackages": []}}
+    return {
+        "Packages": {
+            "MainPackage": order(1, main, 1) if main else None,
+            "ExtraPackages": {str(10 + n): order(10 + n, p, 2) for n, p in enumerate(extras)},
+            "MultiroomPackages": [],
+        }
+    }
 
 
 def test_offered_packages_and_the_removal_chain():
@@ -103,11 +145,25 @@ def test_offered_packages_and_the_removal_chain():
 
 
 def test_user_payload_sends_the_nip_and_the_street():
-    company = CustomerExport(1, 1, "Firma", "", "", "PL 526-000-12-46", "a@b.pl",
-                             Address("Gdynia", "81-001", "ul. Morska", "5", "2"), False, 0)
+    company = CustomerExport(
+        1,
+        1,
+        "Firma",
+        "",
+        "",
+        "PL 526-000-12-46",
+        "a@b.pl",
+        Address("Gdynia", "81-001", "ul. Morska", "5", "2"),
+        False,
+        0,
+    )
     payload = m.user_payload(company, with_firstname=True)
     assert (payload["customertype"], payload["nip"], payload["pesel"], payload["streetname1"]) == (
-        "1", "526-000-12-46", "", "ul. Morska")
+        "1",
+        "526-000-12-46",
+        "",
+        "ul. Morska",
+    )
     assert payload["firstname"] == "" and m.missing_for_activation(company) == []
     private = CustomerExport(2, 0, "Nowak", "Jan", "123", "", "", Address(), False, 0)
     assert m.missing_for_activation(private) == ["PESEL", "adres", "e-mail"]

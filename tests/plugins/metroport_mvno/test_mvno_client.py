@@ -162,8 +162,7 @@ def test_mobiles_every_status_and_user_filter(client, sim):
 
 
 def test_traffic_types(client):
-    assert {t.type: t.id for t in client.traffic_types()} == {"call": 11, "sms": 12, "mms": 13, "data": 14,
-                                                              "video": 15}
+    assert {t.type: t.id for t in client.traffic_types()} == {"call": 11, "sms": 12, "mms": 13, "data": 14, "video": 15}
 
 
 @pytest.mark.parametrize("enveloped", [True, False])
@@ -181,13 +180,16 @@ def test_both_envelopes_give_the_same_records(client, sim, enveloped):
 # -- malformed answers and transient faults ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ('{"status":false,"message":"Unexpected error"}', "a JSON object where a list was expected"),
-    ("<html><body>Login</body></html>", "an HTML page"),
-    ("[1,2]", "second element is not a list"),
-    ('[{"id":1},"x"]', "row 1 is str"),
-    ("[3,[],[]]", "more than [count, rows]"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"status":false,"message":"Unexpected error"}', "a JSON object where a list was expected"),
+        ("<html><body>Login</body></html>", "an HTML page"),
+        ("[1,2]", "second element is not a list"),
+        ('[{"id":1},"x"]', "row 1 is str"),
+        ("[3,[],[]]", "more than [count, rows]"),
+    ],
+)
 def test_malformed_answers_are_provider_errors_naming_the_call(client, sim, body, expected):
     sim.faults.malformed = 1
     sim.faults.malformed_body = body
@@ -239,8 +241,7 @@ def test_429_waits_for_retry_after(client, sim):
 
 
 def test_unreachable_server_is_a_transport_error():
-    c = MetroportMVNOClient("http://127.0.0.1:9", LOGIN, PASSWORD,
-                            policy=HttpPolicy(retries=0, timeout=(1.0, 1.0)))
+    c = MetroportMVNOClient("http://127.0.0.1:9", LOGIN, PASSWORD, policy=HttpPolicy(retries=0, timeout=(1.0, 1.0)))
     with pytest.raises(MetroportTransportError, match="cannot reach"):
         c.users()
 
@@ -251,8 +252,9 @@ def test_unreachable_server_is_a_transport_error():
 def test_billing_window_is_filtered_server_side(client):
     records = list(client.billings("2023-01-03 06:00:00", "2023-01-03 08:59:59"))
     assert len(records) == 60
-    assert all(datetime(2023, 1, 3, 6) <= r.calldate.replace(tzinfo=None) <= datetime(2023, 1, 3, 8, 59, 59)
-               for r in records)
+    assert all(
+        datetime(2023, 1, 3, 6) <= r.calldate.replace(tzinfo=None) <= datetime(2023, 1, 3, 8, 59, 59) for r in records
+    )
     assert records[0].calldate.utcoffset().total_seconds() == 3600
 
 
@@ -368,9 +370,25 @@ def test_billing_5xx_and_latency(client, sim):
 def test_billing_stream_keeps_client_memory_flat():
     """The simulator runs in its own process (its entry point), so only the client is measured."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "plugins.metroport_mvno.simulator", "--port", "0", "--seed", "2",
-         "--billings", "1000000", "--login", LOGIN, "--password", PASSWORD],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[3])
+        [
+            sys.executable,
+            "-m",
+            "plugins.metroport_mvno.simulator",
+            "--port",
+            "0",
+            "--seed",
+            "2",
+            "--billings",
+            "1000000",
+            "--login",
+            LOGIN,
+            "--password",
+            PASSWORD,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         url = re.search(r"http://127\.0\.0\.1:\d+", line)
@@ -411,7 +429,7 @@ def test_price_list_upload(client, sim, tmp_path):
 
 def test_bad_price_list_is_refused_and_nothing_is_sent(server, sim, tmp_path):
     csv = tmp_path / "cennik.csv"
-    csv.write_text("prefix;nazwa;cena\n48500;Polska\n48221;Warszawa;0.08\n\"48;x;1\n", encoding="utf-8")
+    csv.write_text('prefix;nazwa;cena\n48500;Polska\n48221;Warszawa;0.08\n"48;x;1\n', encoding="utf-8")
     c = client_for(server)
     with pytest.raises(PriceListError) as err:
         c.upload_price_list(csv)
@@ -423,8 +441,9 @@ def test_bad_price_list_is_refused_and_nothing_is_sent(server, sim, tmp_path):
 def test_server_side_refusal_of_an_upload(client, sim, tmp_path, monkeypatch):
     csv = tmp_path / "x.csv"
     csv.write_text("a;b\n1;2\n", encoding="utf-8")
-    monkeypatch.setattr("plugins.metroport_mvno.simulator.validate_price_list_bytes",
-                        lambda data: ["line 2: unknown prefix"])
+    monkeypatch.setattr(
+        "plugins.metroport_mvno.simulator.validate_price_list_bytes", lambda data: ["line 2: unknown prefix"]
+    )
     with pytest.raises(MetroportProtocolError, match=r"HTTP 400.*unknown prefix"):
         client.upload_price_list(csv)
     assert sim.uploads[-1].accepted is False

@@ -35,8 +35,7 @@ def mock() -> requests_mock.Mocker:
 
 
 def make(**kw) -> MetroportMVNOClient:
-    return MetroportMVNOClient(BASE + "/", "op", "pa55word", policy=HttpPolicy(retries=0), sleep=lambda s: None,
-                               **kw)
+    return MetroportMVNOClient(BASE + "/", "op", "pa55word", policy=HttpPolicy(retries=0), sleep=lambda s: None, **kw)
 
 
 def test_gets_are_plain_and_carry_the_session_cookie_from_a_path_less_set_cookie(mock):
@@ -97,8 +96,10 @@ def test_a_server_ignoring_id_after_is_an_error_not_a_silent_loss(mock):
 
 
 def test_a_cut_unordered_page_is_not_resumed(mock):
-    mock.get(f"{BASE}/Mvno/Billings", text='[3, [{"id": 9, "calldate": "2024-01-01 00:00:00"}, '
-                                           '{"id": 4, "calldate": "2024-01-01 00:00:00"}, {"id":')
+    mock.get(
+        f"{BASE}/Mvno/Billings",
+        text='[3, [{"id": 9, "calldate": "2024-01-01 00:00:00"}, {"id": 4, "calldate": "2024-01-01 00:00:00"}, {"id":',
+    )
     with pytest.raises(MetroportProtocolError, match="not ascending"):
         list(make().billings("2024-01-01", "2024-01-02"))
 
@@ -113,12 +114,23 @@ def test_from_settings():
     with pytest.raises(ConfigError, match="api_password not set"):
         MetroportMVNOClient.from_settings({"metroportmvno.api_url": BASE, "metroportmvno.api_login": "x"})
     with pytest.raises(ConfigError, match="placeholders"):
-        MetroportMVNOClient.from_settings({"metroportmvno.api_url": BASE, "metroportmvno.api_login": "api_login",
-                                           "metroportmvno.api_password": "api_password"})
+        MetroportMVNOClient.from_settings(
+            {
+                "metroportmvno.api_url": BASE,
+                "metroportmvno.api_login": "api_login",
+                "metroportmvno.api_password": "api_password",
+            }
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        c = MetroportMVNOClient.from_settings({"metroportmvno.api_url": BASE, "metroportmvno.api_login": "x",
-                                               "metroportmvno.api_password": "y", "metroportmvno.verify_tls": False})
+        c = MetroportMVNOClient.from_settings(
+            {
+                "metroportmvno.api_url": BASE,
+                "metroportmvno.api_login": "x",
+                "metroportmvno.api_password": "y",
+                "metroportmvno.verify_tls": False,
+            }
+        )
     assert c.http.verify is False and caught
     assert "y" not in repr(c).replace("MetroportMVNOClient", "")
 
@@ -138,18 +150,21 @@ def test_wire_datetime_and_prefix():
 # -- price-list validator --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"", "the file is empty"),
-    (b"PK\x03\x04rest", "spreadsheet"),
-    (b"a;b\n1;\xb3\n", "line 2: is not UTF-8"),
-    (b"prefix\n48\n", "line 1: the header has a single column"),
-    (b"a;b\n", "header but no price rows"),
-    (b"a;a\n1;2\n", "appears twice"),
-    (b"a;;c\n1;2;3\n", "column 2 of the header has no name"),
-    (b"a,b\n1,2\n3\n4,5,6\n", "line 3: 1 fields"),
-    (b"a;b\n1;2\n\n3;4\n", "line 3: empty line inside the data"),
-    (b'a;b\n1;"2\n3;4\n', "broken CSV"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"PK\x03\x04rest", "spreadsheet"),
+        (b"a;b\n1;\xb3\n", "line 2: is not UTF-8"),
+        (b"prefix\n48\n", "line 1: the header has a single column"),
+        (b"a;b\n", "header but no price rows"),
+        (b"a;a\n1;2\n", "appears twice"),
+        (b"a;;c\n1;2;3\n", "column 2 of the header has no name"),
+        (b"a,b\n1,2\n3\n4,5,6\n", "line 3: 1 fields"),
+        (b"a;b\n1;2\n\n3;4\n", "line 3: empty line inside the data"),
+        (b'a;b\n1;"2\n3;4\n', "broken CSV"),
+    ],
+)
 def test_price_list_problems(content, expected):
     problems = validate_price_list_bytes(content)
     assert any(expected in str(p) for p in problems), problems
@@ -157,11 +172,13 @@ def test_price_list_problems(content, expected):
 
 def test_price_list_accepts_a_good_file_and_checks_named_columns(tmp_path):
     path = tmp_path / "p.csv"
-    path.write_bytes("\ufeffprefix;nazwa;cena\r\n48500;\"Polska; komórkowe\";0,12\r\n48221;W-wa;x\r\n\r\n".encode())
+    path.write_bytes('\ufeffprefix;nazwa;cena\r\n48500;"Polska; komórkowe";0,12\r\n48221;W-wa;x\r\n\r\n'.encode())
     assert validate_price_list(path) == []
     problems = validate_price_list(path, required_columns=["Prefix", "vat"], numeric_columns=["cena"])
-    assert [str(p) for p in problems] == ["line 1: the header lacks the column(s) vat",
-                                          "line 3: cena is not a number: 'x'"]
+    assert [str(p) for p in problems] == [
+        "line 1: the header lacks the column(s) vat",
+        "line 3: cena is not a number: 'x'",
+    ]
     assert "does not exist" in str(validate_price_list(tmp_path / "none.csv")[0])
     assert "more than" in str(validate_price_list(path, max_bytes=10)[0])
 
