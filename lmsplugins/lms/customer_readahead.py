@@ -32,8 +32,15 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection
 
-from lmsplugins.lms.customer_queries import Plan, Related, by_customer, customers_query, named_rows, related_queries
-from lmsplugins.lms.customer_queries import sql_text as _sql
+from lmsplugins.lms.customer_queries import (
+    Plan,
+    Related,
+    by_customer,
+    customers_query,
+    named_rows,
+    related_queries,
+    sql_text,
+)
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
 _customer_id = itemgetter(0)
@@ -89,7 +96,7 @@ def _declare(conn: Connection, plan: Plan) -> list[_Feed]:
     feeds = [_Feed(name, query, f"lmsplugins_export_{name}") for name, query in related_queries(1, None, plan).items()]
     with raw.cursor() as cursor:
         for feed in feeds:
-            cursor.execute(f"DECLARE {feed.cursor} NO SCROLL CURSOR FOR {_sql(conn, feed.query)}")
+            cursor.execute(f"DECLARE {feed.cursor} NO SCROLL CURSOR FOR {sql_text(conn, feed.query)}")
     return feeds
 
 
