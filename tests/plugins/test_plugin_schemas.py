@@ -239,8 +239,6 @@ def test_the_comparison_sees_a_drift(sqlite_host):
 
 # --- (a) our migrations == the PHP plugin's schema, where the PHP plugin has one for the dialect ---------
 
-PHP_DIR = dbs.schema_dir() / "plugins"
-
 
 def _psql_file(host, path: Path) -> None:
     p = dbs.pg_params()
@@ -255,7 +253,8 @@ def _psql_file(host, path: Path) -> None:
 
 def _load_php(host, name: str, tmp_path: Path) -> None:
     if name == "metroport_mms":  # the PHP plugin's schema after all its upgrade steps (pg_dump)
-        lines = (PHP_DIR / "LMSMetroportPlugin" / "final-schema.pgsql").read_text(encoding="utf-8").splitlines()
+        path = dbs.schema_file("plugins/LMSMetroportPlugin/final-schema.pgsql")
+        lines = path.read_text(encoding="utf-8").splitlines()
         clean = tmp_path / "final.pgsql"
         clean.write_text("\n".join(ln for ln in lines if not ln.startswith("\\")) + "\n", encoding="utf-8")
         _psql_file(host, clean)
