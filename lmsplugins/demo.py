@@ -29,7 +29,6 @@ from lmsplugins.loader import discover
 from lmsplugins.migrate import upgrade
 from lmsplugins.plugin import DemoContext
 from lmsplugins.simserver import RunningServer, serve
-from lmsplugins.simulate import client_settings
 
 DEMO_LOGIN = "admin"
 DEMO_PASSWORD = "demo1234"
@@ -262,7 +261,7 @@ def run_demo(data_dir: str | Path, serve: bool = True, port: int = 8080, fresh: 
                 server = _serve_simulator(plugin)
                 servers.append(server)
                 sim_url = server.url
-                sim_settings = client_settings(server.app, sim_url)
+                sim_settings = server.client_settings()
                 click.echo(f"{plugin.title}: simulator on {sim_url}")
             if plugin.demo is not None:
                 ctx = DemoContext(

@@ -43,6 +43,12 @@ class RunningServer:
     def app(self) -> WSGIApp:
         return self.server.app
 
+    def client_settings(self) -> dict[str, str]:
+        """The plugin settings, by key, that point a client at this instance, as the app declares them
+        (``client_settings(url)``: URL, credentials, anything else a login takes); {} if it declares none."""
+        declared = getattr(self.app, "client_settings", None)
+        return dict(declared(self.url)) if callable(declared) else {}
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -33,12 +33,6 @@ ALTERNATIVES = {"login": ("username",), "password": ("token", "api_key")}
 """Names a simulator may use for the credential the flag sets, tried in this order."""
 
 
-def client_settings(app: Any, url: str) -> dict[str, str]:
-    """What *app* declares a client must be configured with to reach it at *url*; {} if it declares nothing."""
-    declared = getattr(app, "client_settings", None)
-    return dict(declared(url)) if callable(declared) else {}
-
-
 def ini_block(settings: dict[str, str]) -> list[str]:
     """*settings* (``section.key``) as lms.ini lines, values single-quoted so none is read as a boolean
     or has ``${...}`` expanded (double quotes when the value holds a single quote)."""
@@ -108,7 +102,7 @@ def simulate_cmd(name: str, port: int, seed: int, login: str, password: str) -> 
     click.echo(f"{plugin.title} simulator at {server.url}")
     click.echo(f"credentials: {creds}")
     click.echo(f"seed: {took['seed']}" if "seed" in took else "seed: not used by this simulator")
-    settings = client_settings(app, server.url)
+    settings = server.client_settings()
     if settings:
         click.echo("settings (lms.ini, or uiconfig rows section.key):")
         for line in ini_block(settings):

@@ -51,6 +51,7 @@ class _KeptServer:
         self.server = server
         self.url = server.url
         self.app = server.app
+        self.client_settings = server.client_settings
 
     def stop(self) -> None:
         pass
