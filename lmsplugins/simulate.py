@@ -98,6 +98,9 @@ def simulate_cmd(name: str, port: int, seed: int, login: str, password: str) -> 
     except OSError as exc:
         click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", err=True)
         sys.exit(1)
+    stop = threading.Event()
+    # Before the lines that announce it: whoever reads them may stop it at once.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     creds = ", ".join(f"{k}={v}" for k, v in took.items() if k != "seed") or "none (it checks no credentials)"
     click.echo(f"{plugin.title} simulator at {server.url}")
     click.echo(f"credentials: {creds}")
@@ -109,8 +112,6 @@ def simulate_cmd(name: str, port: int, seed: int, login: str, password: str) -> 
             click.echo(f"  {line}")
     click.echo("Ctrl-C stops it.", nl=True)
     sys.stdout.flush()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
