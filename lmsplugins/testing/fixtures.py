@@ -51,16 +51,19 @@ def require_schema(reason: str) -> None:
 _SCHEMA_NOTE = pytest.StashKey[str]()
 
 
+_NEEDS = {
+    "core/lms.pgsql": frozenset({"pg_host", "pg_template", "postgres"}),
+    "core/lms.mysql": frozenset({"mysql_host", "mysql_pool", "mysql"}),
+}
+"""A real schema file, and the fixture names, parameter values and markers of the tests that need it
+(a parameter naming the host fixture a test asks for at run time counts as the fixture)."""
+
+
 def _schema_files_needed(item: pytest.Item) -> set[str]:
-    names = set(getattr(item, "fixturenames", ()))
     callspec = getattr(item, "callspec", None)
-    kinds = {v for k, v in (callspec.params.items() if callspec else ()) if k.endswith("host")}
-    needed: set[str] = set()
-    if names & {"pg_host", "pg_template"} or "postgres" in kinds:
-        needed.add("core/lms.pgsql")
-    if names & {"mysql_host", "mysql_pool"} or "mysql" in kinds:
-        needed.add("core/lms.mysql")
-    return needed
+    values = {v for v in (callspec.params.values() if callspec else ()) if isinstance(v, str)}
+    uses = set(getattr(item, "fixturenames", ())) | values | {m.name for m in item.iter_markers()}
+    return {relpath for relpath, names in _NEEDS.items() if uses & names}
 
 
 @pytest.hookimpl(trylast=True)

@@ -100,7 +100,12 @@ def _refused(run: Run) -> None:
 
 # Cells a plugin declares not applicable are not collected as tests (a skip would read as a gap in
 # CI's log); the printed matrix still shows them as n/a.
-CASES = [(d.plugin, f) for d in DECLARATIONS for f in FAULTS if d.applicable(f)]
+CASES = [
+    pytest.param(d.plugin, f, marks=[pytest.mark.postgres] if f in PROCESS_FAULTS else [])
+    for d in DECLARATIONS
+    for f in FAULTS
+    if d.applicable(f)
+]
 RESULTS.update({(d.plugin, f): "n/a" for d in DECLARATIONS for f in FAULTS if not d.applicable(f)})
 
 
